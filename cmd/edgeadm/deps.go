@@ -1,0 +1,3 @@
+package main
+
+import _ "k8s.io/kubernetes/cmd/kubeadm/app/cmd"
