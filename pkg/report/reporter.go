@@ -1,0 +1,183 @@
+package report
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+)
+
+// Options choose where and how the reporter writes.
+type Options struct {
+	// Out is stdout: host-prefixed lines, or JSON events with JSON set.
+	Out io.Writer
+	// JSON prints one event per line instead of text.
+	JSON bool
+	// Verbose also prints remote command output on Out.
+	Verbose bool
+	// Log receives every event, output lines included, as timestamped text.
+	Log io.Writer
+	// Live draws a progress view at the bottom of Out; use IsTerminal to decide.
+	Live bool
+	// Now is the clock (tests pin it).
+	Now func() time.Time
+}
+
+// IsTerminal reports whether w is a terminal, where a live view makes sense.
+func IsTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// Reporter is safe for concurrent use by the per-host goroutines.
+type Reporter struct {
+	o   Options
+	red Redactor
+
+	mu       sync.Mutex
+	live     liveView
+	lastDraw time.Time
+}
+
+// New returns a reporter; a nil Out discards.
+func New(o Options) *Reporter {
+	if o.Out == nil {
+		o.Out = io.Discard
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.JSON {
+		o.Live = false
+	}
+	return &Reporter{o: o, live: newLiveView()}
+}
+
+// AddSecrets registers values that must never be written anywhere.
+func (r *Reporter) AddSecrets(s ...string) { r.red.Add(s...) }
+
+// Redact applies the registered secrets to s (for errors leaving the package).
+func (r *Reporter) Redact(s string) string { return r.red.Redact(s) }
+
+// Emit writes one event to every sink, redacted.
+func (r *Reporter) Emit(e Event) {
+	if e.Time.IsZero() {
+		e.Time = r.o.Now()
+	}
+	e.Message = r.red.Redact(e.Message)
+	e.Error = r.red.Redact(e.Error)
+
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.o.Log != nil {
+		fmt.Fprintf(r.o.Log, "%s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Text())
+	}
+	r.live.update(e)
+	if e.Event == EventOutput && !r.o.Verbose {
+		r.redrawLocked(false)
+		return
+	}
+	r.clearLocked()
+	if r.o.JSON {
+		if b, err := e.MarshalLine(); err == nil {
+			r.o.Out.Write(b)
+		}
+	} else {
+		fmt.Fprintln(r.o.Out, e.Text())
+	}
+	r.redrawLocked(true)
+}
+
+// Eventf is Emit with a formatted message.
+func (r *Reporter) Eventf(host, phase, event, format string, args ...any) {
+	r.Emit(Event{Host: host, Phase: phase, Event: event, Message: fmt.Sprintf(format, args...)})
+}
+
+// Failed emits a failure event for err.
+func (r *Reporter) Failed(host, phase string, err error) {
+	r.Emit(Event{Host: host, Phase: phase, Event: EventFailed, Error: err.Error()})
+}
+
+// Progress records bytes moved for a host (shown in the live view only).
+func (r *Reporter) Progress(host string, done, total int64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.live.progress(host, done, total)
+	r.redrawLocked(false)
+}
+
+// Lines returns a writer that emits each complete line written to it as an
+// output event for host and phase. Close flushes a trailing partial line.
+func (r *Reporter) Lines(host, phase string) io.WriteCloser {
+	pr, pw := io.Pipe()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64*1024), 1024*1024)
+		for sc.Scan() {
+			r.Emit(Event{Host: host, Phase: phase, Event: EventOutput, Message: sc.Text()})
+		}
+		io.Copy(io.Discard, pr)
+	}()
+	return &lineWriter{pw: pw, done: done}
+}
+
+type lineWriter struct {
+	pw   *io.PipeWriter
+	done chan struct{}
+	once sync.Once
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) { return w.pw.Write(p) }
+func (w *lineWriter) Close() error {
+	w.once.Do(func() { w.pw.Close(); <-w.done })
+	return nil
+}
+
+// Close removes the live view so the terminal is left clean.
+func (r *Reporter) Close() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.clearLocked()
+}
+
+// clearLocked erases the live view drawn last time.
+func (r *Reporter) clearLocked() {
+	if !r.o.Live || r.live.drawn == 0 {
+		return
+	}
+	fmt.Fprintf(r.o.Out, "\x1b[%dA\x1b[J", r.live.drawn)
+	r.live.drawn = 0
+}
+
+// redrawLocked draws the live view; progress updates are throttled.
+func (r *Reporter) redrawLocked(force bool) {
+	if !r.o.Live {
+		return
+	}
+	now := r.o.Now()
+	if !force && r.live.drawn > 0 && now.Sub(r.lastDraw) < 100*time.Millisecond {
+		return
+	}
+	r.clearLocked()
+	lines := r.live.render()
+	for _, l := range lines {
+		fmt.Fprintln(r.o.Out, r.red.Redact(l))
+	}
+	r.live.drawn = len(lines)
+	r.lastDraw = now
+}
+
+// pad is strings.Repeat for table alignment of the live view.
+func pad(s string, n int) string {
+	if len(s) >= n {
+		return s
+	}
+	return s + strings.Repeat(" ", n-len(s))
+}
