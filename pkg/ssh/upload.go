@@ -1,0 +1,313 @@
+package ssh
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/pkg/sftp"
+)
+
+// SFTP tuning: 64 write requests of 32 KiB in flight (what OpenSSH's sftp
+// and scp use); the window bounds how much of a cut transfer's tail we
+// distrust when resuming.
+const (
+	sftpConcurrency = 64
+	sftpPacket      = 32 * 1024
+	resumeWindow    = sftpConcurrency * sftpPacket
+	resumeAlign     = 1 << 20
+)
+
+// UploadOptions adjusts an upload.
+type UploadOptions struct {
+	// Sudo: the target needs root (e.g. under /etc or /usr/local/bin). A
+	// non-root user uploads to a private staging folder (~/.edgeops/staging)
+	// and moves the file into place with sudo.
+	Sudo bool
+	// Owner is "user:group" for the target (root uploads and Sudo only);
+	// with Sudo it defaults to root:root.
+	Owner string
+	// Progress is called with bytes done (including resumed bytes) and total.
+	Progress func(done, total int64)
+}
+
+// UploadResult says what an upload did.
+type UploadResult struct {
+	Skipped bool   // the target already had the same sha256; nothing sent
+	Resumed int64  // bytes of an earlier cut transfer that were kept
+	Sent    int64  // bytes sent this time
+	SHA256  string // of the content, hex
+}
+
+// Upload copies localPath to remotePath with mode: concurrent SFTP writes
+// to a temporary file (beside the target, or staged for Sudo), remote
+// sha256 check, mode, atomic rename. It skips when the target already has
+// the same content, and resumes a cut transfer of the same target.
+func (c *Client) Upload(ctx context.Context, localPath, remotePath string, mode os.FileMode, opts UploadOptions) (*UploadResult, error) {
+	f, err := os.Open(localPath)
+	if err != nil {
+		return nil, fmt.Errorf("host %s: upload %s: %w", c.cfg.Name, remotePath, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("host %s: upload %s: %w", c.cfg.Name, remotePath, err)
+	}
+	return c.upload(ctx, f, st.Size(), remotePath, mode, opts)
+}
+
+// UploadBytes writes data to remotePath with mode, like Upload. For small
+// secret files (join information): the temporary file is made 0600 before
+// any content is written and the content only travels over SFTP, never on
+// a command line.
+func (c *Client) UploadBytes(ctx context.Context, data []byte, remotePath string, mode os.FileMode, opts UploadOptions) (*UploadResult, error) {
+	return c.upload(ctx, bytes.NewReader(data), int64(len(data)), remotePath, mode, opts)
+}
+
+func (c *Client) upload(ctx context.Context, src io.ReaderAt, size int64, remotePath string, mode os.FileMode, opts UploadOptions) (*UploadResult, error) {
+	res, err := c.doUpload(ctx, src, size, remotePath, mode, opts)
+	if err != nil {
+		return res, fmt.Errorf("host %s: upload %s: %w", c.cfg.Name, remotePath, err)
+	}
+	return res, nil
+}
+
+func (c *Client) doUpload(ctx context.Context, src io.ReaderAt, size int64, remotePath string, mode os.FileMode, opts UploadOptions) (*UploadResult, error) {
+	if !path.IsAbs(remotePath) {
+		return nil, errors.New("remote path must be absolute")
+	}
+	res := &UploadResult{}
+	staged := opts.Sudo && c.cfg.User != "root"
+	var runOpts []RunOption
+	if opts.Sudo {
+		runOpts = append(runOpts, WithSudo())
+	}
+	owner := opts.Owner
+	if owner == "" && staged {
+		owner = "root:root"
+	}
+
+	// Skip when the target already has this content.
+	probe := fmt.Sprintf(`t=%s; if [ -f "$t" ]; then stat -c '%%a %%s' -- "$t" && sha256sum -- "$t"; fi`, shellQuote(remotePath))
+	out, err := c.Run(ctx, probe, append(runOpts, withQuietOutput())...)
+	if err != nil {
+		return nil, fmt.Errorf("check target: %w", err)
+	}
+	if fields := strings.Fields(string(out.Stdout)); len(fields) >= 3 {
+		if rsize, _ := strconv.ParseInt(fields[1], 10, 64); rsize == size {
+			sum, err := hashRange(src, 0, size, sha256.New())
+			if err != nil {
+				return nil, err
+			}
+			res.SHA256 = hex.EncodeToString(sum.Sum(nil))
+			if fields[2] == res.SHA256 {
+				res.Skipped = true
+				if fields[0] != strconv.FormatUint(uint64(mode.Perm()), 8) {
+					if _, err := c.Run(ctx, fmt.Sprintf("chmod %o -- %s", mode.Perm(), shellQuote(remotePath)), runOpts...); err != nil {
+						return res, fmt.Errorf("fix mode of unchanged file: %w", err)
+					}
+				}
+				if opts.Progress != nil {
+					opts.Progress(size, size)
+				}
+				return res, nil
+			}
+		}
+	}
+
+	sc, err := c.sftpClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tmp, err := c.tempPath(sc, remotePath, staged)
+	if err != nil {
+		return nil, err
+	}
+
+	h := sha256.New()
+	offset, err := c.resumeOffset(ctx, sc, src, size, tmp, h)
+	if err != nil {
+		return nil, err
+	}
+	res.Resumed = offset
+	if err := c.send(ctx, sc, src, size, offset, tmp, h, opts.Progress); err != nil {
+		return res, err
+	}
+	res.Sent = size - offset
+	res.SHA256 = hex.EncodeToString(h.Sum(nil))
+
+	// Verify what arrived before it replaces anything.
+	out, err = c.Run(ctx, "sha256sum -- "+shellQuote(tmp), withQuietOutput())
+	if err != nil {
+		return res, fmt.Errorf("verify: %w", err)
+	}
+	if got := strings.Fields(string(out.Stdout)); len(got) == 0 || got[0] != res.SHA256 {
+		_ = sc.Remove(tmp)
+		return res, fmt.Errorf("verify: remote sha256 %v differs from local %s; partial file removed", firstOr(got, "(none)"), res.SHA256)
+	}
+
+	if staged {
+		own := strings.SplitN(owner, ":", 2)
+		grp := own[0]
+		if len(own) == 2 {
+			grp = own[1]
+		}
+		dir, base := path.Split(remotePath)
+		final := path.Join(dir, "."+base+".edgeops-tmp")
+		move := fmt.Sprintf("set -e; mkdir -p -- %s; install -m %o -o %s -g %s -- %s %s; mv -f -- %s %s",
+			shellQuote(dir), mode.Perm(), shellQuote(own[0]), shellQuote(grp), shellQuote(tmp), shellQuote(final), shellQuote(final), shellQuote(remotePath))
+		if _, err := c.Run(ctx, move, runOpts...); err != nil {
+			return res, fmt.Errorf("move into place: %w", err)
+		}
+		_ = sc.Remove(tmp)
+		return res, nil
+	}
+	if err := sc.Chmod(tmp, mode.Perm()); err != nil {
+		return res, fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if owner != "" {
+		if _, err := c.Run(ctx, fmt.Sprintf("chown %s -- %s", shellQuote(owner), shellQuote(tmp)), runOpts...); err != nil {
+			return res, fmt.Errorf("chown: %w", err)
+		}
+	}
+	if err := sc.PosixRename(tmp, remotePath); err != nil {
+		return res, fmt.Errorf("rename %s into place: %w", tmp, err)
+	}
+	return res, nil
+}
+
+// tempPath is where the content is written first: beside the target, or in
+// the user's private staging folder. The name depends only on the target so
+// that a later attempt finds a cut transfer.
+func (c *Client) tempPath(sc *sftp.Client, remotePath string, staged bool) (string, error) {
+	dir, base := path.Split(remotePath)
+	if !staged {
+		if err := sc.MkdirAll(dir); err != nil {
+			return "", fmt.Errorf("create %s: %w", dir, err)
+		}
+		return path.Join(dir, "."+base+".edgeops-part"), nil
+	}
+	home, err := sc.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("find home directory: %w", err)
+	}
+	staging := path.Join(home, ".edgeops", "staging")
+	if err := sc.MkdirAll(staging); err != nil {
+		return "", fmt.Errorf("create %s: %w", staging, err)
+	}
+	for _, d := range []string{path.Join(home, ".edgeops"), staging} {
+		if err := sc.Chmod(d, 0o700); err != nil {
+			return "", fmt.Errorf("chmod %s: %w", d, err)
+		}
+	}
+	sum := sha256.Sum256([]byte(remotePath))
+	return path.Join(staging, hex.EncodeToString(sum[:8])+"-"+base+".part"), nil
+}
+
+// resumeOffset decides where to continue a cut transfer in tmp: the part
+// before the last write window (which may have holes) is kept when its
+// remote sha256 equals the local one. h is fed the kept prefix.
+func (c *Client) resumeOffset(ctx context.Context, sc *sftp.Client, src io.ReaderAt, size int64, tmp string, h hash.Hash) (int64, error) {
+	st, err := sc.Stat(tmp)
+	if err != nil || !st.Mode().IsRegular() {
+		return 0, nil
+	}
+	n := min(st.Size(), size) - resumeWindow
+	n -= n % resumeAlign
+	if n <= 0 {
+		return 0, nil
+	}
+	out, err := c.Run(ctx, fmt.Sprintf("head -c %d -- %s | sha256sum", n, shellQuote(tmp)), withQuietOutput())
+	if err != nil {
+		return 0, fmt.Errorf("check partial %s: %w", tmp, err)
+	}
+	local := sha256.New()
+	if _, err := hashRange(src, 0, n, local); err != nil {
+		return 0, err
+	}
+	if f := strings.Fields(string(out.Stdout)); len(f) == 0 || f[0] != hex.EncodeToString(local.Sum(nil)) {
+		return 0, nil // another content: start over
+	}
+	if _, err := hashRange(src, 0, n, h); err != nil {
+		return 0, err
+	}
+	return n, nil
+}
+
+// send writes src[offset:] to tmp with concurrent SFTP writes.
+func (c *Client) send(ctx context.Context, sc *sftp.Client, src io.ReaderAt, size, offset int64, tmp string, h hash.Hash, progress func(done, total int64)) error {
+	f, err := sc.OpenFile(tmp, os.O_WRONLY|os.O_CREATE)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", tmp, err)
+	}
+	defer f.Close()
+	// Private before any content arrives (the target's mode is set at the end).
+	if err := f.Chmod(0o600); err != nil {
+		return fmt.Errorf("chmod %s: %w", tmp, err)
+	}
+	if err := f.Truncate(offset); err != nil {
+		return fmt.Errorf("truncate %s: %w", tmp, err)
+	}
+	if _, err := f.Seek(offset, io.SeekStart); err != nil {
+		return fmt.Errorf("seek %s: %w", tmp, err)
+	}
+	if progress != nil {
+		progress(offset, size)
+	}
+	r := &progressReader{ctx: ctx, r: io.NewSectionReader(src, offset, size-offset), h: h, done: offset, total: size, progress: progress}
+	// Cancelling ctx stops the reader; closing the SFTP client fails the
+	// writes in flight.
+	stop := context.AfterFunc(ctx, func() { c.resetSFTP(sc) })
+	defer stop()
+	if _, err := f.ReadFromWithConcurrency(r, sftpConcurrency); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		c.resetSFTP(sc)
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("close %s: %w", tmp, err)
+	}
+	return nil
+}
+
+type progressReader struct {
+	ctx      context.Context
+	r        io.Reader
+	h        hash.Hash
+	done     int64
+	total    int64
+	progress func(done, total int64)
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := p.r.Read(b)
+	if n > 0 {
+		p.h.Write(b[:n])
+		p.done += int64(n)
+		if p.progress != nil {
+			p.progress(p.done, p.total)
+		}
+	}
+	return n, err
+}
+
+func hashRange(src io.ReaderAt, off, n int64, h hash.Hash) (hash.Hash, error) {
+	if _, err := io.Copy(h, io.NewSectionReader(src, off, n)); err != nil {
+		return nil, fmt.Errorf("read local file: %w", err)
+	}
+	return h, nil
+}
