@@ -144,14 +144,13 @@ func (v *validator) endpoint(pod, svc netip.Prefix) {
 	if h, p, err := net.SplitHostPort(ep); err == nil {
 		host, port = h, p
 	}
-	if !isHostAddress(host) {
+	n, perr := strconv.Atoi(port)
+	if !isHostAddress(host) || (port != "" && perr != nil) {
 		v.fail(field, ep, "invalid", "an IP address or DNS name, optionally with :port")
 		return
 	}
-	if port != "" {
-		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
-			v.fail(field, ep, "port out of range", "a port from 1 to 65535")
-		}
+	if port != "" && (n < 1 || n > 65535) {
+		v.fail(field, ep, "port out of range", "a port from 1 to 65535")
 	}
 	v.outsideClusterNets(field, host, pod, svc)
 }
