@@ -1,0 +1,194 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// Files node preparation writes, so the settings survive a reboot.
+const (
+	SysctlFile  = "/etc/sysctl.d/99-edgeops-k8s.conf"
+	ModulesFile = "/etc/modules-load.d/edgeops-k8s.conf"
+)
+
+// KernelModules are what containerd and kube-proxy need.
+var kernelModules = []string{"overlay", "br_netfilter"}
+
+// sysctls are what pod networking needs.
+var sysctls = []struct{ Key, Value string }{
+	{"net.bridge.bridge-nf-call-iptables", "1"},
+	{"net.bridge.bridge-nf-call-ip6tables", "1"},
+	{"net.ipv4.ip_forward", "1"},
+}
+
+// PrepareNode turns swap off (and keeps it off), loads kernel modules, sets
+// sysctls and checks the hostname and clock. A setting that is read-only
+// here (a container) but already right only gives a warning.
+func PrepareNode(ctx context.Context, r *Run, nodeName string) error {
+	var errs []error
+	if err := disableSwap(ctx, r.Host); err != nil {
+		errs = append(errs, err)
+	}
+	if err := loadModules(ctx, r.Host); err != nil {
+		errs = append(errs, err)
+	}
+	if err := setSysctls(r.Host); err != nil {
+		errs = append(errs, err)
+	}
+	if err := checkHostname(nodeName); err != nil {
+		errs = append(errs, err)
+	}
+	checkClock(ctx, r.Host)
+	return errors.Join(errs...)
+}
+
+// activeSwaps lists the swap devices in /proc/swaps.
+func activeSwaps(h *Host) []string {
+	data, err := h.ReadFile("/proc/swaps")
+	if err != nil {
+		return nil
+	}
+	var devs []string
+	for i, l := range strings.Split(string(data), "\n") {
+		if f := strings.Fields(l); i > 0 && len(f) > 0 {
+			devs = append(devs, f[0])
+		}
+	}
+	return devs
+}
+
+// disableSwap comments swap out of /etc/fstab and turns active swap off.
+func disableSwap(ctx context.Context, h *Host) error {
+	if data, err := h.ReadFile("/etc/fstab"); err == nil {
+		if out, changed := CommentSwap(string(data)); changed {
+			if err := h.WriteFile("/etc/fstab", []byte(out), 0o644); err != nil {
+				return fmt.Errorf("swap: keep it off across reboots: %w", err)
+			}
+			h.Logf("[prepare-node] commented swap out of /etc/fstab")
+		}
+	}
+	devs := activeSwaps(h)
+	if len(devs) == 0 {
+		return nil
+	}
+	for _, d := range devs {
+		if _, err := h.Cmd.Run(ctx, "swapoff", d); err != nil {
+			return fmt.Errorf("swap: %s is on and 'swapoff' failed (turn it off, or run kubelet with failSwapOn=false): %w", d, err)
+		}
+	}
+	h.Logf("[prepare-node] swap turned off (%s)", strings.Join(devs, ", "))
+	return nil
+}
+
+// CommentSwap comments out the swap entries of an fstab.
+func CommentSwap(fstab string) (string, bool) {
+	lines := strings.Split(fstab, "\n")
+	changed := false
+	for i, l := range lines {
+		f := strings.Fields(l)
+		if len(f) >= 3 && !strings.HasPrefix(f[0], "#") && f[2] == "swap" {
+			lines[i] = "# disabled by edgeadm (kubelet needs swap off): " + l
+			changed = true
+		}
+	}
+	return strings.Join(lines, "\n"), changed
+}
+
+// loadModules loads the kernel modules and lists them for boot.
+func loadModules(ctx context.Context, h *Host) error {
+	if err := h.WriteFile(ModulesFile, []byte(strings.Join(kernelModules, "\n")+"\n"), 0o644); err != nil {
+		return fmt.Errorf("kernel modules: %w", err)
+	}
+	var errs []error
+	for _, m := range kernelModules {
+		if h.Exists(path.Join("/sys/module", m)) {
+			continue
+		}
+		if _, err := h.Cmd.Run(ctx, "modprobe", m); err != nil {
+			if builtinModule(h, m) {
+				continue
+			}
+			errs = append(errs, fmt.Errorf("kernel module %s is not loaded and modprobe failed (load it on the host: 'modprobe %s'): %w", m, m, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// builtinModule reports a module compiled into the kernel; its sysctls or
+// filesystem then show it is there.
+func builtinModule(h *Host, m string) bool {
+	switch m {
+	case "br_netfilter":
+		return h.Exists("/proc/sys/net/bridge/bridge-nf-call-iptables")
+	case "overlay":
+		data, err := h.ReadFile("/proc/filesystems")
+		return err == nil && strings.Contains(string(data), "overlay")
+	}
+	return false
+}
+
+// setSysctls writes the sysctl file and applies each value through /proc/sys.
+func setSysctls(h *Host) error {
+	var b strings.Builder
+	for _, s := range sysctls {
+		fmt.Fprintf(&b, "%s = %s\n", s.Key, s.Value)
+	}
+	if err := h.WriteFile(SysctlFile, []byte(b.String()), 0o644); err != nil {
+		return fmt.Errorf("sysctl: %w", err)
+	}
+	var errs []error
+	for _, s := range sysctls {
+		p := "/proc/sys/" + strings.ReplaceAll(s.Key, ".", "/")
+		cur, err := h.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, fmt.Errorf("sysctl %s: %s missing (is br_netfilter loaded?)", s.Key, p))
+			continue
+		}
+		if err == nil && strings.TrimSpace(string(cur)) == s.Value {
+			continue
+		}
+		if werr := os.WriteFile(h.Path(p), []byte(s.Value), 0o644); werr != nil {
+			errs = append(errs, fmt.Errorf("sysctl %s=%s: cannot set it here (set it on the host): %w", s.Key, s.Value, werr))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// checkHostname checks the node name is a valid lowercase DNS subdomain,
+// as the Node object's name must be.
+func checkHostname(nodeName string) error {
+	name := nodeName
+	if name == "" {
+		h, err := os.Hostname()
+		if err != nil {
+			return fmt.Errorf("hostname: %w", err)
+		}
+		name = strings.ToLower(h)
+		if name != h {
+			return fmt.Errorf("hostname %q has upper-case letters; the node name would differ from it (set --node-name)", h)
+		}
+	}
+	if errs := validation.IsDNS1123Subdomain(name); len(errs) > 0 {
+		return fmt.Errorf("node name %q is not a valid DNS subdomain (%s); set --node-name", name, strings.Join(errs, "; "))
+	}
+	return nil
+}
+
+// checkClock warns when the clock is not synchronised: certificates and
+// tokens need clocks that agree across hosts.
+func checkClock(ctx context.Context, h *Host) {
+	out, err := h.Cmd.Run(ctx, "timedatectl", "show", "--property=NTPSynchronized", "--value")
+	if err != nil {
+		return
+	}
+	if strings.TrimSpace(out) != "yes" {
+		h.Warnf("the system clock is not NTP-synchronised; certificates and tokens need clocks that agree across hosts")
+	}
+}

@@ -1,0 +1,48 @@
+package agent
+
+import "time"
+
+// Paths edgeadm owns on a host.
+const (
+	StateDir          = "/var/lib/edgeadm"
+	InstalledPath     = "/var/lib/edgeadm/installed.json"
+	PackageCacheDir   = "/var/lib/edgeadm/packages"
+	ConfigDir         = "/etc/edgeadm"
+	KubeletResolvConf = "/etc/edgeadm/resolv.conf"
+	KubeadmConfigFile = "/etc/edgeadm/kubeadm.yaml"
+	AdminKubeconfig   = "/etc/kubernetes/admin.conf"
+	KubeletKubeconfig = "/etc/kubernetes/kubelet.conf"
+	CNIConflist       = "/etc/cni/net.d/10-edgeops.conflist"
+	DefaultPodSubnet  = "10.244.0.0/16"
+	// DefaultImageRepository is where kubeadm's images come from when no
+	// --image-repository is given; the package's images carry this name.
+	DefaultImageRepository = "registry.k8s.io"
+	// PodCIDRTimeout bounds the wait for the controller manager to give a node its pod CIDR.
+	PodCIDRTimeout = 3 * time.Minute
+)
+
+// Run is the state of one edgeadm init, join or phase run.
+type Run struct {
+	Host *Host
+	Opts *Options
+	// Workflow is "init" or "join".
+	Workflow     string
+	ControlPlane bool
+	// Role is control-plane, edge or worker.
+	Role string
+	// ImageRepository is kubeadm's --image-repository (empty: registry.k8s.io).
+	ImageRepository string
+	// KubeletResolvConf is the resolv.conf the kubelet gets ("" keeps its default).
+	KubeletResolvConf string
+	// Installed is what the package install put on the host.
+	Installed *Installed
+}
+
+// Kubeconfig is the credential a post-kubeadm phase uses: the admin's on a
+// control-plane node, the kubelet's elsewhere.
+func (r *Run) Kubeconfig() string {
+	if r.ControlPlane && r.Host.Exists(AdminKubeconfig) {
+		return r.Host.Path(AdminKubeconfig)
+	}
+	return r.Host.Path(KubeletKubeconfig)
+}
