@@ -1,0 +1,130 @@
+package phases
+
+import (
+	"path"
+	"strconv"
+	"strings"
+
+	"github.com/edgeops/edgeops/pkg/joininfo"
+)
+
+// Where edgeops puts things on a host.
+const (
+	EdgeadmPath      = "/usr/local/bin/edgeadm"
+	PackagesDir      = StateDir + "/packages"
+	DoneMarker       = StateDir + "/done" // edgeops finished init or join here
+	edgeManifestsDir = StateDir + "/edge-manifests"
+	cniManifestPath  = StateDir + "/cni.yaml"
+	patchesDir       = StateDir + "/patches"
+)
+
+// remotePackage is the package as edgeadm should read it: the staged file,
+// or the URL the host fetches itself.
+func remotePackage(pkg string) string {
+	if isURL(pkg) {
+		return pkg
+	}
+	return path.Join(PackagesDir, path.Base(pkg))
+}
+
+func isURL(s string) bool {
+	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+}
+
+// packageArch reads the architecture from the package's file name
+// (edgeops-bundle-<k8s>-linux-<arch>.tar.gz); "" when it does not say.
+func packageArch(pkg string) string {
+	base := path.Base(pkg)
+	base = strings.TrimSuffix(base, ".tar.gz")
+	i := strings.LastIndex(base, "-linux-")
+	if i < 0 {
+		return ""
+	}
+	return base[i+len("-linux-"):]
+}
+
+// advertiseAddress is the address a master's API server advertises.
+func advertiseAddress(h *Host) string { return h.AdvertiseAddress() }
+
+// initArgs is the leader's `edgeadm init` command line. It carries no secret:
+// the join information goes to a root-only file.
+func initArgs(s *State, h *Host, uploadCerts bool) []string {
+	c := s.Inventory.Cluster
+	a := []string{EdgeadmPath, "init", "--skip-token-print"}
+	if uploadCerts {
+		a = append(a, "--upload-certs", "--skip-certificate-key-print")
+	}
+	a = append(a, packageArgs(s)...)
+	a = append(a,
+		"--enable-edge="+strconv.FormatBool(c.EdgeEnabled()),
+		"--join-info-file", joininfo.DefaultPath,
+		"--node-name", h.NodeName(),
+	)
+	if c.KubernetesVersion != "" {
+		a = append(a, "--kubernetes-version", c.KubernetesVersion)
+	}
+	if c.PodCIDR != "" {
+		a = append(a, "--pod-network-cidr", c.PodCIDR)
+	}
+	if c.ServiceCIDR != "" {
+		a = append(a, "--service-cidr", c.ServiceCIDR)
+	}
+	if c.ImageRepository != "" {
+		a = append(a, "--image-repository", c.ImageRepository)
+	}
+	if c.ControlPlaneEndpoint != "" {
+		a = append(a, "--control-plane-endpoint", c.ControlPlaneEndpoint)
+	}
+	if len(c.APIServerCertExtraSANs) > 0 {
+		a = append(a, "--apiserver-cert-extra-sans", strings.Join(c.APIServerCertExtraSANs, ","))
+	}
+	if adv := advertiseAddress(h); adv != "" {
+		a = append(a, "--apiserver-advertise-address", adv)
+	}
+	if c.EdgeManifestsDir != "" {
+		a = append(a, "--edge-manifests-dir", edgeManifestsDir)
+	}
+	if c.CNIManifest != "" {
+		a = append(a, "--cni-manifest", cniManifestPath)
+	}
+	a = append(a, commonArgs(s)...)
+	return append(a, c.Kubeadm.InitArgs...)
+}
+
+// joinArgs is a joining host's `edgeadm join` command line.
+func joinArgs(s *State, h *Host) []string {
+	c := s.Inventory.Cluster
+	a := []string{EdgeadmPath, "join", "--join-info-file", joininfo.DefaultPath}
+	if isMaster(h) {
+		a = append(a, "--control-plane")
+		if adv := advertiseAddress(h); adv != "" {
+			a = append(a, "--apiserver-advertise-address", adv)
+		}
+	} else {
+		a = append(a, "--node-role", string(h.Role))
+	}
+	a = append(a, packageArgs(s)...)
+	a = append(a, "--node-name", h.NodeName())
+	a = append(a, commonArgs(s)...)
+	return append(a, c.Kubeadm.JoinArgs...)
+}
+
+func packageArgs(s *State) []string {
+	a := []string{"--install-pkg-path", remotePackage(s.Package)}
+	if s.PackageSHA256 != "" {
+		a = append(a, "--install-pkg-sha256", s.PackageSHA256)
+	}
+	return a
+}
+
+func commonArgs(s *State) []string {
+	c := s.Inventory.Cluster
+	var a []string
+	if c.ContainerRuntime.RuntimeBinary != "" {
+		a = append(a, "--runtime-binary", c.ContainerRuntime.RuntimeBinary)
+	}
+	if c.Kubeadm.PatchesDir != "" {
+		a = append(a, "--patches", patchesDir)
+	}
+	return a
+}

@@ -1,0 +1,190 @@
+package phases
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"time"
+)
+
+// labelPhase applies the inventory's labels and taints to the nodes joined
+// or initialised in this run (kubectl on the leader; --overwrite makes it
+// idempotent).
+type labelPhase struct{}
+
+func (labelPhase) Title() string { return "labels" }
+func (labelPhase) Hosts(s *State) []*Host {
+	return withAction(s, func(h *Host, a action) bool {
+		return a != actNone && (len(h.Labels) > 0 || len(h.Taints) > 0)
+	})
+}
+
+func (labelPhase) Run(ctx context.Context, s *State, h *Host) error {
+	l := s.Leader()
+	if l == nil || l.Failed() {
+		return fmt.Errorf("the leader is not available")
+	}
+	if len(h.Labels) > 0 {
+		args := []string{"label", "node", h.NodeName(), "--overwrite"}
+		keys := make([]string, 0, len(h.Labels))
+		for k := range h.Labels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			args = append(args, k+"="+h.Labels[k])
+		}
+		if _, err := l.Remote.Run(ctx, kubectlCmd(args...), nil); err != nil {
+			return fmt.Errorf("label node %s: %w", h.NodeName(), err)
+		}
+	}
+	for _, t := range h.Taints {
+		spec := t.Key
+		if t.Value != "" {
+			spec += "=" + t.Value
+		}
+		spec += ":" + t.Effect
+		if _, err := l.Remote.Run(ctx, kubectlCmd("taint", "node", h.NodeName(), spec, "--overwrite"), nil); err != nil {
+			return fmt.Errorf("taint node %s: %w", h.NodeName(), err)
+		}
+	}
+	return nil
+}
+
+// kubeconfigPhase fetches the admin kubeconfig from the leader and writes it
+// locally, owner-only. Writing it is not a change to any host.
+type kubeconfigPhase struct{}
+
+func (kubeconfigPhase) Title() string { return "kubeconfig" }
+func (kubeconfigPhase) Hosts(s *State) []*Host {
+	if l := s.Leader(); l != nil && !l.Failed() && s.Kubeconfig != "" {
+		return []*Host{l}
+	}
+	return nil
+}
+
+func (kubeconfigPhase) Run(ctx context.Context, s *State, h *Host) error {
+	data, err := h.Remote.Download(ctx, "/etc/kubernetes/admin.conf")
+	if err != nil {
+		return fmt.Errorf("read /etc/kubernetes/admin.conf: %w", err)
+	}
+	if err := writePrivate(s.Kubeconfig, data); err != nil {
+		return err
+	}
+	s.Report.Eventf(h.Addr(), "kubeconfig", "info", "admin kubeconfig written to %s", s.Kubeconfig)
+	if srv := kubeconfigServer(data); srv != "" {
+		d := net.Dialer{Timeout: 3 * time.Second}
+		if c, err := d.DialContext(ctx, "tcp", srv); err != nil {
+			s.Report.Eventf(h.Addr(), "kubeconfig", "warning", "the API server %s is not reachable from here (%v); reach it through an SSH tunnel to %s", srv, err, h.Addr())
+		} else {
+			c.Close()
+		}
+	}
+	return nil
+}
+
+var serverRE = regexp.MustCompile(`(?m)^\s*server:\s*(\S+)\s*$`)
+
+// kubeconfigServer is host:port of the first cluster's server.
+func kubeconfigServer(data []byte) string {
+	m := serverRE.FindSubmatch(data)
+	if m == nil {
+		return ""
+	}
+	u, err := url.Parse(string(m[1]))
+	if err != nil {
+		return ""
+	}
+	return u.Host
+}
+
+// writePrivate writes data to path with mode 0600 atomically, leaving an
+// identical file untouched.
+func writePrivate(path string, data []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
+		return os.Chmod(path, 0o600)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := tmp.Chmod(0o600); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), path)
+}
+
+// readyPhase waits until the node of every healthy host is Ready; a host
+// whose node is not Ready in time fails alone.
+type readyPhase struct{}
+
+func (readyPhase) Title() string          { return "ready" }
+func (readyPhase) Hosts(s *State) []*Host { return s.Healthy() }
+
+func (p readyPhase) Prepare(ctx context.Context, s *State) error {
+	l := s.Leader()
+	if l == nil || l.Failed() {
+		return fmt.Errorf("the leader is not available to ask for the nodes")
+	}
+	deadline := time.Now().Add(s.ReadyTimeout)
+	for {
+		nodes, err := listNodes(ctx, l)
+		if err == nil {
+			s.mu.Lock()
+			s.cluster.nodes = nodes
+			s.mu.Unlock()
+			if len(notReady(p.Hosts(s), nodes)) == 0 {
+				return nil
+			}
+		}
+		if time.Now().After(deadline) {
+			return nil // each host's Run reports its own node
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(3 * time.Second):
+		}
+	}
+}
+
+func (readyPhase) Run(ctx context.Context, s *State, h *Host) error {
+	s.mu.Lock()
+	n, ok := s.cluster.nodes[h.NodeName()]
+	s.mu.Unlock()
+	switch {
+	case !ok:
+		return fmt.Errorf("node %s is not registered after %s", h.NodeName(), s.ReadyTimeout)
+	case !n.Ready:
+		return fmt.Errorf("node %s is not Ready after %s", h.NodeName(), s.ReadyTimeout)
+	}
+	return nil
+}
+
+func notReady(hosts []*Host, nodes map[string]nodeStatus) []string {
+	var out []string
+	for _, h := range hosts {
+		if n, ok := nodes[h.NodeName()]; !ok || !n.Ready {
+			out = append(out, h.NodeName())
+		}
+	}
+	return out
+}

@@ -1,0 +1,109 @@
+package phases
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/edgeops/edgeops/pkg/joininfo"
+)
+
+// joinInfoPhase gets join information for the hosts about to join: the file
+// init just wrote, or fresh information minted on the leader (`edgeadm token
+// create`, with a new certificate key when a master joins). Each joining host
+// gets it as a root-only file, written from memory over SFTP: the secrets are
+// never on a command line.
+type joinInfoPhase struct{}
+
+func (joinInfoPhase) Title() string { return "join info" }
+func (joinInfoPhase) Hosts(s *State) []*Host {
+	return withAction(s, func(_ *Host, a action) bool { return a.joins() })
+}
+
+func (p joinInfoPhase) Prepare(ctx context.Context, s *State) error {
+	joining := p.Hosts(s)
+	if len(joining) == 0 {
+		return Skip("no host to join")
+	}
+	needKey := len(filter(joining, isMaster)) > 0
+	if info := s.JoinInfo(); info != nil && !info.Expired(s.Now().Add(10*time.Minute)) && (!needKey || info.CertificateKey != "") {
+		return nil
+	}
+	l := s.Leader()
+	if l == nil || l.Failed() {
+		return fmt.Errorf("the leader is not available to mint join information")
+	}
+	argv := []string{EdgeadmPath, "token", "create", "--join-info-file", joininfo.DefaultPath}
+	if needKey {
+		argv = append(argv, "--upload-certs")
+	}
+	var buf bytes.Buffer
+	_, runErr := l.Remote.Run(ctx, command(argv...), &buf)
+	info, readErr := readJoinInfo(ctx, l)
+	if readErr == nil {
+		s.SetJoinInfo(info)
+	}
+	emitLines(s, l.Addr(), "join info", buf.Bytes())
+	if runErr != nil {
+		return fmt.Errorf("edgeadm token create on %s: %w", l.Addr(), runErr)
+	}
+	if readErr != nil {
+		return fmt.Errorf("on %s: %w", l.Addr(), readErr)
+	}
+	s.Report.Eventf(l.Addr(), "join info", "info", "minted fresh join information (expires %s)", info.TokenExpires.Format(time.RFC3339))
+	return nil
+}
+
+func (joinInfoPhase) Run(ctx context.Context, s *State, h *Host) error {
+	data, err := s.JoinInfo().Marshal()
+	if err != nil {
+		return err
+	}
+	if _, err := h.Remote.Run(ctx, "mkdir -p /etc/edgeadm && chmod 0700 /etc/edgeadm", nil); err != nil {
+		return err
+	}
+	return h.Remote.UploadBytes(ctx, data, joininfo.DefaultPath, 0o600)
+}
+
+// joinPhase joins hosts with `edgeadm join`: masters one at a time (etcd
+// grows one member at a time), edge and worker nodes in parallel.
+type joinPhase struct{ masters bool }
+
+func (p joinPhase) Title() string {
+	if p.masters {
+		return "join masters"
+	}
+	return "join nodes"
+}
+func (p joinPhase) Serial() bool { return p.masters }
+func (p joinPhase) Hosts(s *State) []*Host {
+	return withAction(s, func(h *Host, a action) bool { return a.joins() && isMaster(h) == p.masters })
+}
+
+func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
+	status := "joined"
+	if h.Action() == actRejoin {
+		status = "rejoined"
+		s.Report.Eventf(h.Addr(), p.Title(), "warning", "half-joined: edgeadm reset --force, then join again")
+		if err := runLogged(ctx, s, h, p.Title(), command(EdgeadmPath, "reset", "--force")); err != nil {
+			return fmt.Errorf("reset before join: %w", err)
+		}
+		h.SetStatus("reset", "", true)
+	}
+	if err := runLogged(ctx, s, h, p.Title(), command(joinArgs(s, h)...)); err != nil {
+		return fmt.Errorf("edgeadm join: %w", err)
+	}
+	h.SetStatus(status, "", true)
+	// The join information has done its job; the token should not linger.
+	_, err := h.Remote.Run(ctx, "rm -f "+joininfo.DefaultPath+" && touch "+DoneMarker, nil)
+	return err
+}
+
+func (p joinPhase) DryRun(s *State, h *Host) string {
+	prefix := ""
+	if h.Action() == actRejoin {
+		prefix = "edgeadm reset --force, then "
+	}
+	return prefix + "edgeadm " + command(joinArgs(s, h)[1:]...)
+}

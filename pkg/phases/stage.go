@@ -1,0 +1,87 @@
+package phases
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/edgeops/edgeops/pkg/report"
+)
+
+// stagePhase pushes edgeadm and the install package (and the user's edge,
+// CNI and patch files) to every host that will init or join. Uploads skip
+// files whose sha256 already matches; s.Uploads bounds how many run at once.
+type stagePhase struct{}
+
+func (stagePhase) Title() string { return "stage" }
+func (stagePhase) Hosts(s *State) []*Host {
+	return withAction(s, func(_ *Host, a action) bool { return a != actNone })
+}
+
+func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
+	if _, err := h.Remote.Run(ctx, "mkdir -p "+PackagesDir+" && chmod 0700 "+StateDir+" "+PackagesDir, nil); err != nil {
+		return err
+	}
+	type file struct {
+		local, remote string
+		mode          os.FileMode
+	}
+	files := []file{{s.EdgeadmBinary, EdgeadmPath, 0o755}}
+	if !isURL(s.Package) {
+		files = append(files, file{s.Package, remotePackage(s.Package), 0o600})
+	}
+	c := s.Inventory.Cluster
+	if h == s.Leader() && c.CNIManifest != "" {
+		files = append(files, file{c.CNIManifest, cniManifestPath, 0o600})
+	}
+	for _, d := range []struct{ local, remote string }{{c.EdgeManifestsDir, edgeManifestsDir}, {c.Kubeadm.PatchesDir, patchesDir}} {
+		if d.local == "" || (d.remote == edgeManifestsDir && h != s.Leader()) {
+			continue
+		}
+		entries, err := os.ReadDir(d.local)
+		if err != nil {
+			return fmt.Errorf("read %s: %w", d.local, err)
+		}
+		if _, err := h.Remote.Run(ctx, command("mkdir", "-p", d.remote), nil); err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Type().IsRegular() {
+				files = append(files, file{filepath.Join(d.local, e.Name()), path.Join(d.remote, e.Name()), 0o600})
+			}
+		}
+	}
+	var sent, skipped int
+	for _, f := range files {
+		if err := s.acquireUpload(ctx); err != nil {
+			return err
+		}
+		start := time.Now()
+		skip, err := h.Remote.Upload(ctx, f.local, f.remote, f.mode, func(done, total int64) {
+			s.Report.Progress(h.Addr(), done, total)
+		})
+		s.releaseUpload()
+		if err != nil {
+			return fmt.Errorf("upload %s to %s: %w", filepath.Base(f.local), f.remote, err)
+		}
+		if skip {
+			skipped++
+			continue
+		}
+		sent++
+		h.SetStatus("staged", "", true)
+		s.Report.Emit(report.Event{Host: h.Addr(), Phase: "stage", Event: report.EventInfo,
+			Message: fmt.Sprintf("%s -> %s in %s", filepath.Base(f.local), f.remote, time.Since(start).Round(time.Millisecond))})
+	}
+	if sent == 0 {
+		return Skip("all %d files already there (sha256 matches)", skipped)
+	}
+	return nil
+}
+
+func (stagePhase) DryRun(s *State, h *Host) string {
+	return fmt.Sprintf("stage %s and %s", EdgeadmPath, remotePackage(s.Package))
+}

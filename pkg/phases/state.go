@@ -1,0 +1,213 @@
+package phases
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/edgeops/edgeops/pkg/inventory"
+	"github.com/edgeops/edgeops/pkg/joininfo"
+	"github.com/edgeops/edgeops/pkg/report"
+)
+
+// Config is what a command gives the orchestration.
+type Config struct {
+	Inventory *inventory.Inventory
+	// Package is the install package: a local file, or an http(s) URL the
+	// hosts fetch themselves. PackageSHA256 is its checksum (required for URLs).
+	Package       string
+	PackageSHA256 string
+	// EdgeadmBinary is the local edgeadm to stage on the hosts.
+	EdgeadmBinary string
+	// Kubeconfig is where the admin kubeconfig is written locally (0600).
+	Kubeconfig string
+	// Concurrency bounds how many hosts are worked on at once.
+	Concurrency int
+	Dial        Dialer
+	Report      *report.Reporter
+	// RunID identifies this run in host locks.
+	RunID string
+	// ReadyTimeout bounds the wait for nodes to become Ready.
+	ReadyTimeout time.Duration
+	// Now is the clock (tests pin it).
+	Now func() time.Time
+}
+
+// Host is one inventory host and what the run learned and did there.
+type Host struct {
+	*inventory.Host
+	Remote Remote
+	Facts  Facts
+
+	mu       sync.Mutex
+	err      error
+	status   string // final word for the summary: joined, unchanged, reset, …
+	detail   string
+	changed  bool
+	duration time.Duration
+	locked   bool
+	action   action // what up decided to do here
+}
+
+// Addr is how the host is named in output.
+func (h *Host) Addr() string { return h.Address }
+
+// NodeName is the Kubernetes node name: the inventory override, else the
+// host's own hostname.
+func (h *Host) NodeName() string {
+	if h.Hostname != "" {
+		return h.Hostname
+	}
+	return h.Facts.Hostname
+}
+
+// Failed reports whether a phase failed on the host.
+func (h *Host) Failed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err != nil
+}
+
+// Err is the host's failure, if any.
+func (h *Host) Err() error {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.err
+}
+
+func (h *Host) fail(err error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.err == nil {
+		h.err = err
+	}
+}
+
+// SetStatus records the host's outcome for the summary.
+func (h *Host) SetStatus(status, detail string, changed bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.status, h.detail = status, detail
+	h.changed = h.changed || changed
+}
+
+// Changed reports whether the run changed the host.
+func (h *Host) Changed() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.changed
+}
+
+// State is shared by the phases of one run.
+type State struct {
+	Config
+	Hosts []*Host
+
+	mu            sync.Mutex
+	joinInfo      *joininfo.Info
+	cluster       clusterState
+	timings       []PhaseTiming
+	stopHeartbeat func()
+	uploads       chan struct{} // bounds concurrent file transfers
+}
+
+// PhaseTiming is how long a phase took (for the summary and the e2e note).
+type PhaseTiming struct {
+	Phase    string
+	Duration time.Duration
+}
+
+// NewState wraps the inventory hosts (or the given subset) for a run.
+func NewState(cfg Config, hosts []*inventory.Host) *State {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Concurrency <= 0 {
+		cfg.Concurrency = inventory.DefaultConcurrency
+	}
+	if cfg.ReadyTimeout <= 0 {
+		cfg.ReadyTimeout = 5 * time.Minute
+	}
+	if cfg.Report == nil {
+		cfg.Report = report.New(report.Options{})
+	}
+	uploads := cfg.Inventory.Concurrency.Uploads
+	if uploads <= 0 {
+		uploads = inventory.DefaultUploads
+	}
+	s := &State{Config: cfg, uploads: make(chan struct{}, uploads)}
+	for _, h := range hosts {
+		s.Hosts = append(s.Hosts, &Host{Host: h})
+	}
+	return s
+}
+
+// Healthy lists the hosts no phase has failed on.
+func (s *State) Healthy() []*Host {
+	var out []*Host
+	for _, h := range s.Hosts {
+		if !h.Failed() {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// Leader is the first master of the run's hosts (nil if none).
+func (s *State) Leader() *Host {
+	for _, h := range s.Hosts {
+		if h.Role == inventory.RoleMaster {
+			return h
+		}
+	}
+	return nil
+}
+
+// Timings lists each phase's wall time, in run order.
+func (s *State) Timings() []PhaseTiming {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]PhaseTiming(nil), s.timings...)
+}
+
+// SetJoinInfo keeps the join information and registers its secrets for redaction.
+func (s *State) SetJoinInfo(i joininfo.Info) {
+	s.Report.AddSecrets(i.Secrets()...)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.joinInfo = &i
+}
+
+// JoinInfo is the join information read from a master (nil before).
+func (s *State) JoinInfo() *joininfo.Info {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.joinInfo
+}
+
+func filter(hosts []*Host, keep func(*Host) bool) []*Host {
+	var out []*Host
+	for _, h := range hosts {
+		if keep(h) {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+func (h *Host) isLocked() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.locked
+}
+
+func (s *State) acquireUpload(ctx context.Context) error {
+	select {
+	case s.uploads <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *State) releaseUpload() { <-s.uploads }
