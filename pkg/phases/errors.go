@@ -2,6 +2,7 @@ package phases
 
 import (
 	"fmt"
+	"github.com/edgeops/edgeops/pkg/exitcode"
 	"strings"
 )
 
@@ -39,17 +40,17 @@ func (e *PartialError) Error() string {
 func (e *PartialError) Unwrap() error { return e.Err }
 
 // ExitCode: a locked host is exit status 4 (pkg/exitcode.Locked).
-func (e *LockedError) ExitCode() int { return 4 }
+func (e *LockedError) ExitCode() int { return exitcode.Locked }
 
 // ExitCode: some hosts failed, the rest succeeded: exit status 3 (pkg/exitcode.Partial).
-func (e *PartialError) ExitCode() int { return 3 }
+func (e *PartialError) ExitCode() int { return exitcode.Partial }
 
 type interrupted struct{}
 
 func (interrupted) Error() string { return "interrupted" }
 
 // ExitCode: exit status 130, as shells report SIGINT (pkg/exitcode.Interrupted).
-func (interrupted) ExitCode() int { return 130 }
+func (interrupted) ExitCode() int { return exitcode.Interrupted }
 
 // ErrInterrupted marks a run stopped by its context (exit 130).
 var ErrInterrupted error = interrupted{}
