@@ -131,16 +131,29 @@ func (c *Client) session(ctx context.Context) (s *gossh.Session, release func(),
 	return nil, nil, fmt.Errorf("host %s: open session: %w", c.cfg.Name, err)
 }
 
-// sftpClient returns the SFTP client of the live connection.
+// sftpClient returns the SFTP client of the live connection, reconnecting
+// once when the connection turns out to be dead.
 func (c *Client) sftpClient(ctx context.Context) (*sftp.Client, error) {
-	cl, err := c.client(ctx)
-	if err != nil {
-		return nil, err
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		var cl *gossh.Client
+		if cl, err = c.client(ctx); err != nil {
+			return nil, err
+		}
+		var sc *sftp.Client
+		if sc, err = c.startSFTP(cl); err == nil {
+			return sc, nil
+		}
+		c.markBroken(cl)
 	}
+	return nil, fmt.Errorf("host %s: start sftp: %w", c.cfg.Name, err)
+}
+
+func (c *Client) startSFTP(cl *gossh.Client) (*sftp.Client, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.conn == nil || c.conn.client != cl {
-		return nil, fmt.Errorf("host %s: connection dropped while starting sftp", c.cfg.Name)
+		return nil, errors.New("connection dropped")
 	}
 	if c.sftp != nil {
 		return c.sftp, nil
@@ -151,7 +164,7 @@ func (c *Client) sftpClient(ctx context.Context) (*sftp.Client, error) {
 		sftp.MaxPacketUnchecked(sftpPacket),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("host %s: start sftp: %w", c.cfg.Name, err)
+		return nil, err
 	}
 	c.sftp = sc
 	return sc, nil
