@@ -82,6 +82,7 @@ edge nodes. Exit status: 0 ok, 1 failure, 2 configuration or usage error
 		},
 	}
 	root.CompletionOptions.DisableDefaultCmd = true
+	root.SuggestionsMinimumDistance = 2
 	root.SetHelpCommand(newHelpCmd())
 	f := root.PersistentFlags()
 	f.IntVar(&g.Concurrency, "concurrency", 0, "hosts worked on at once (0: the inventory's concurrency.limit, default 10)")
