@@ -6,23 +6,29 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgeops/edgeops/pkg/inventory"
+	"github.com/edgeops/edgeops/pkg/phases"
+	"github.com/edgeops/edgeops/pkg/report"
 )
 
 func newAddNodeCmd(g *globalOptions) *cobra.Command {
 	var invPath, host, role string
+	var rf runFlags
 	cmd := &cobra.Command{
 		Use:   "add-node",
-		Short: "Join one host of the inventory to the running cluster",
-		Long: `add-node joins one host listed in the inventory to the cluster, with a fresh
-join token minted on a master. --role overrides the role written in the
-inventory for this host (the inventory is validated again with it).`,
+		Short: "Join one host to the running cluster",
+		Long: `add-node joins one host to the cluster with fresh join information minted on
+the leader (edgeadm token create; a master also gets a new certificate key).
+The host is taken from the inventory, or given only on the command line
+(--host with --role; it then uses the inventory's ssh defaults)
+— add it to the inventory afterwards so later runs know it. --role overrides
+the role written in the inventory for this host.`,
 		Example: `  edgeops add-node -i hosts.yaml --host 192.168.1.21
-  edgeops add-node -i hosts.yaml --host edge-7.example.com --role edge
+  edgeops add-node -i hosts.yaml --host 192.168.1.30 --role edge
   edgeops add-node -i hosts.yaml --host 192.168.1.12 --role master`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if host == "" {
-				return usageError(fmt.Errorf("add-node: --host ADDR is required (an address listed in the inventory)"))
+				return usageError(fmt.Errorf("add-node: --host ADDR is required"))
 			}
 			if role != "" && !validRole(role) {
 				return usageError(fmt.Errorf("add-node: --role %q: expected edge, worker or master", role))
@@ -31,23 +37,47 @@ inventory for this host (the inventory is validated again with it).`,
 			if err != nil {
 				return err
 			}
-			h, ok := inv.Host(host)
-			if !ok {
-				return usageError(fmt.Errorf("add-node: host %s is not in %s; add it under hosts: first", host, inv.File))
+			h, listed := inv.Host(host)
+			if !listed {
+				if role == "" {
+					return usageError(fmt.Errorf("add-node: host %s is not in %s; add it under hosts:, or give --role to add it from the command line", host, inv.File))
+				}
+				h = &inventory.Host{Address: host}
+				inv.Hosts = append(inv.Hosts, h)
 			}
-			if role != "" && inventory.Role(role) != h.Role {
+			if role != "" {
 				h.Role = inventory.Role(role)
+			}
+			if role != "" || !listed {
 				if err := inv.Validate(); err != nil {
 					return err
 				}
 			}
+			if h == inv.Leader() {
+				return usageError(fmt.Errorf("add-node: %s is the leader; use edgeops up", host))
+			}
 			logSummary(g, cmd.ErrOrStderr(), inv)
-			return notImplemented("add-node")
+			ctx, cancel := g.runContext(cmd.Context())
+			defer cancel()
+			env, err := newRunEnv(ctx, g, inv, "add-node", &rf)
+			if err != nil {
+				return err
+			}
+			defer env.close()
+			s := phases.NewState(env.cfg, []*inventory.Host{inv.Leader(), h})
+			err = phases.Run(ctx, s, phases.AddNodePhases())
+			return env.finish(s, "add-node", phases.Rows(s, "failed"), err, func() {
+				if !listed {
+					env.rep.Eventf(h.Address, "", report.EventWarning,
+						"%s is not in %s: add it under hosts: (- address: %s, role: %s) so later runs know it", h.Address, inv.File, h.Address, h.Role)
+				}
+			})
 		},
 	}
 	addInventoryFlag(cmd, &invPath)
-	cmd.Flags().StringVar(&host, "host", "", "address (or hostname) of the host to add, as listed in the inventory")
-	cmd.Flags().StringVar(&role, "role", "", "role for the host: edge, worker or master (default: its role in the inventory)")
+	rf.add(cmd)
+	cmd.Flags().StringVar(&host, "host", "", "address of the host to add (listed in the inventory, or new)")
+	cmd.Flags().StringVar(&role, "role", "", "role for the host: edge, worker or master (default: its role in the inventory; required for a host not in it)")
 	_ = cmd.RegisterFlagCompletionFunc("host", hostCompletion(&invPath))
 	_ = cmd.RegisterFlagCompletionFunc("role", fixedCompletion("edge", "worker", "master"))
 	return cmd

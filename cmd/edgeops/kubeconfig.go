@@ -1,27 +1,158 @@
 package main
 
 import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
 	"github.com/spf13/cobra"
+	"sigs.k8s.io/yaml"
+
+	"github.com/edgeops/edgeops/pkg/inventory"
+	"github.com/edgeops/edgeops/pkg/phases"
 )
+
+// kubeconfigPath is where up and kubeconfig write the admin kubeconfig:
+// <cluster name>.kubeconfig beside the inventory.
+func kubeconfigPath(inv *inventory.Inventory) string {
+	return filepath.Join(filepath.Dir(inv.File), inv.Cluster.Name+".kubeconfig")
+}
 
 func newKubeconfigCmd(g *globalOptions) *cobra.Command {
 	var invPath, file string
+	var print, merge bool
 	cmd := &cobra.Command{
 		Use:   "kubeconfig",
 		Short: "Fetch the cluster's admin kubeconfig from the leader (written 0600)",
+		Long: `kubeconfig downloads /etc/kubernetes/admin.conf from the leader (through sudo)
+and writes it, mode 0600, to --file (default <cluster name>.kubeconfig beside
+the inventory). --print also writes it to stdout; --merge adds its cluster,
+user and context to $KUBECONFIG (or ~/.kube/config), replacing entries of the same name.`,
 		Example: `  edgeops kubeconfig -i hosts.yaml
-  edgeops kubeconfig -i hosts.yaml --file ~/.kube/edge.conf && kubectl --kubeconfig ~/.kube/edge.conf get nodes`,
+  edgeops kubeconfig -i hosts.yaml --file ~/.kube/edge.conf && kubectl --kubeconfig ~/.kube/edge.conf get nodes
+  edgeops kubeconfig -i hosts.yaml --merge && kubectl config get-contexts`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			inv, err := loadInventory(g, invPath)
 			if err != nil {
 				return err
 			}
+			if print && g.JSON() {
+				return usageError(fmt.Errorf("kubeconfig: --print writes YAML to stdout; it does not go with --output json"))
+			}
 			logSummary(g, cmd.ErrOrStderr(), inv)
-			return notImplemented("kubeconfig")
+			ctx, cancel := g.runContext(cmd.Context())
+			defer cancel()
+			rg := *g
+			if print {
+				rg.stdout = g.stderr // stdout carries the YAML alone
+			}
+			env, err := newRunEnv(ctx, &rg, inv, "kubeconfig", nil)
+			if err != nil {
+				return err
+			}
+			defer env.close()
+			if file != "" {
+				env.cfg.Kubeconfig = file
+			}
+			s := phases.NewState(env.cfg, []*inventory.Host{inv.Leader()})
+			if err := env.finish(s, "kubeconfig", phases.Rows(s, "failed"), phases.Run(ctx, s, phases.KubeconfigPhases()), nil); err != nil {
+				return err
+			}
+			data, err := os.ReadFile(env.cfg.Kubeconfig)
+			if err != nil {
+				return err
+			}
+			if merge {
+				target, err := mergeKubeconfig(data)
+				if err != nil {
+					return fmt.Errorf("kubeconfig: merge: %w", err)
+				}
+				fmt.Fprintf(cmd.ErrOrStderr(), "merged into %s\n", target)
+			}
+			if print {
+				_, err = g.stdout.Write(data)
+			}
+			return err
 		},
 	}
 	addInventoryFlag(cmd, &invPath)
 	cmd.Flags().StringVar(&file, "file", "", "where to write the kubeconfig, mode 0600 (default: <cluster name>.kubeconfig beside the inventory)")
+	cmd.Flags().BoolVar(&print, "print", false, "also print the kubeconfig on stdout")
+	cmd.Flags().BoolVar(&merge, "merge", false, "merge it into $KUBECONFIG (first file) or ~/.kube/config")
 	return cmd
+}
+
+// mergeKubeconfig adds data's clusters, users and contexts to the user's
+// kubeconfig (replacing same-named entries) and makes its context current.
+func mergeKubeconfig(data []byte) (string, error) {
+	target := os.Getenv("KUBECONFIG")
+	if i := strings.IndexRune(target, os.PathListSeparator); i >= 0 {
+		target = target[:i]
+	}
+	if target == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return "", err
+		}
+		target = filepath.Join(home, ".kube", "config")
+	}
+	var add, cur map[string]any
+	if err := yaml.Unmarshal(data, &add); err != nil {
+		return "", err
+	}
+	if old, err := os.ReadFile(target); err == nil {
+		if err := yaml.Unmarshal(old, &cur); err != nil {
+			return "", fmt.Errorf("%s: %w", target, err)
+		}
+	} else if !os.IsNotExist(err) {
+		return "", err
+	}
+	if cur == nil {
+		cur = map[string]any{"apiVersion": "v1", "kind": "Config", "preferences": map[string]any{}}
+	}
+	for _, key := range []string{"clusters", "users", "contexts"} {
+		cur[key] = mergeNamed(asList(cur[key]), asList(add[key]))
+	}
+	if c, ok := add["current-context"].(string); ok && c != "" {
+		cur["current-context"] = c
+	}
+	out, err := yaml.Marshal(cur)
+	if err != nil {
+		return "", err
+	}
+	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
+		return "", err
+	}
+	tmp := target + ".edgeops-tmp"
+	if err := os.WriteFile(tmp, out, 0o600); err != nil {
+		return "", err
+	}
+	return target, os.Rename(tmp, target)
+}
+
+func asList(v any) []any {
+	l, _ := v.([]any)
+	return l
+}
+
+// mergeNamed replaces entries of base whose "name" is in add, appends the rest.
+func mergeNamed(base, add []any) []any {
+	name := func(v any) string {
+		m, _ := v.(map[string]any)
+		n, _ := m["name"].(string)
+		return n
+	}
+	out := make([]any, 0, len(base)+len(add))
+	replaced := map[string]bool{}
+	for _, a := range add {
+		replaced[name(a)] = true
+	}
+	for _, b := range base {
+		if !replaced[name(b)] {
+			out = append(out, b)
+		}
+	}
+	return append(out, add...)
 }

@@ -2,6 +2,8 @@ package main
 
 import (
 	"github.com/spf13/cobra"
+
+	"github.com/edgeops/edgeops/pkg/phases"
 )
 
 func newPlanCmd(g *globalOptions) *cobra.Command {
@@ -9,6 +11,10 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "plan",
 		Short: "Show what up would do to each host, without changing anything",
+		Long: `plan connects to every host, reads its facts and the cluster's state, runs
+the preflight checks, and prints what up would do on each host (init, join,
+reset and join, or nothing) with the exact edgeadm command lines. It changes
+nothing: no lock is taken, nothing is staged.`,
 		Example: `  edgeops plan -i hosts.yaml
   edgeops plan -i hosts.yaml --output json | jq .`,
 		Args: noArgs,
@@ -18,7 +24,16 @@ func newPlanCmd(g *globalOptions) *cobra.Command {
 				return err
 			}
 			logSummary(g, cmd.ErrOrStderr(), inv)
-			return notImplemented("plan")
+			ctx, cancel := g.runContext(cmd.Context())
+			defer cancel()
+			env, err := newRunEnv(ctx, g, inv, "plan", nil)
+			if err != nil {
+				return err
+			}
+			defer env.close()
+			s := phases.NewState(env.cfg, inv.Hosts)
+			err = phases.Run(ctx, s, phases.PlanPhases())
+			return env.finish(s, "plan", phases.Plan(s, phases.UpPhases()), err, nil)
 		},
 	}
 	addInventoryFlag(cmd, &invPath)

@@ -4,6 +4,9 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
+
+	"github.com/edgeops/edgeops/pkg/inventory"
+	"github.com/edgeops/edgeops/pkg/phases"
 )
 
 func newResetCmd(g *globalOptions) *cobra.Command {
@@ -15,9 +18,11 @@ func newResetCmd(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "reset",
 		Short: "Remove Kubernetes and everything edgeops installed from hosts",
-		Long: `reset runs edgeadm reset on the chosen hosts: with --all, every host of the
-inventory (workers and edges first, then the other masters, the leader last);
-with --host, only those hosts (repeat --host for several).`,
+		Long: `reset runs edgeadm reset on the chosen hosts and removes what edgeops staged
+there (edgeadm, the install package, join information): with --all, every host
+of the inventory (workers and edges first, then the other masters, the leader
+last); with --host, only those hosts (repeat --host for several). A host that
+cannot be reached is reported as NOT reset (exit status 3 when others were).`,
 		Example: `  edgeops reset -i hosts.yaml --all
   edgeops reset -i hosts.yaml --host 192.168.1.21
   edgeops reset -i hosts.yaml --host 192.168.1.21 --host 192.168.1.22`,
@@ -30,13 +35,22 @@ with --host, only those hosts (repeat --host for several).`,
 			if err != nil {
 				return err
 			}
+			targets := inv.Hosts
 			if !all {
-				if _, err := inv.HostsByAddress(hosts...); err != nil {
+				if targets, err = inv.HostsByAddress(hosts...); err != nil {
 					return usageError(fmt.Errorf("reset: %w", err))
 				}
 			}
 			logSummary(g, cmd.ErrOrStderr(), inv)
-			return notImplemented("reset")
+			ctx, cancel := g.runContext(cmd.Context())
+			defer cancel()
+			env, err := newRunEnv(ctx, g, inv, "reset", nil)
+			if err != nil {
+				return err
+			}
+			defer env.close()
+			s := phases.NewState(env.cfg, resetOrder(inv, targets))
+			return env.finish(s, "reset", phases.Rows(s, "NOT reset"), phases.Run(ctx, s, phases.ResetPhases()), nil)
 		},
 	}
 	addInventoryFlag(cmd, &invPath)
@@ -44,4 +58,21 @@ with --host, only those hosts (repeat --host for several).`,
 	cmd.Flags().StringArrayVar(&hosts, "host", nil, "address (or hostname) of a host to reset; repeat for several")
 	_ = cmd.RegisterFlagCompletionFunc("host", hostCompletion(&invPath))
 	return cmd
+}
+
+// resetOrder keeps the inventory's leader first among the targets, so the
+// phases know which master to reset last (phases take the first master as
+// the leader). A --host reset of a follower master has no leader among the
+// targets and is reset as a follower.
+func resetOrder(inv *inventory.Inventory, targets []*inventory.Host) []*inventory.Host {
+	l := inv.Leader()
+	out := make([]*inventory.Host, 0, len(targets))
+	for _, h := range targets {
+		if h == l {
+			out = append([]*inventory.Host{h}, out...)
+		} else {
+			out = append(out, h)
+		}
+	}
+	return out
 }

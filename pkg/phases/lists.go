@@ -35,3 +35,6 @@ func ResetPhases() []Phase {
 func PlanPhases() []Phase {
 	return []Phase{connectPhase{}, factsPhase{}, decidePhase{}, preflightPhase{}}
 }
+
+// KubeconfigPhases fetches the admin kubeconfig from the leader.
+func KubeconfigPhases() []Phase { return []Phase{connectPhase{}, kubeconfigPhase{}} }
