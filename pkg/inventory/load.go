@@ -18,7 +18,9 @@ import (
 
 // Load reads the inventory at path, fills in defaults, makes local paths
 // absolute (relative ones are relative to the file's folder) and validates
-// everything. Every problem comes back at once as a *ValidationError.
+// everything. Every problem comes back at once as a *ValidationError. With an
+// error, the inventory returned (possibly nil) is what could be decoded, for
+// tools such as shell completion: never act on it.
 func Load(path string) (*Inventory, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
