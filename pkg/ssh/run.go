@@ -7,6 +7,7 @@ import (
 	"io"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -51,6 +52,17 @@ func WithSink(sink LineSink) RunOption { return func(o *runOpts) { o.sink = sink
 // withQuietOutput keeps output out of the sink (for secrets we download).
 func withQuietOutput() RunOption { return func(o *runOpts) { o.sink, o.secret = nil, true } }
 
+var setsidSignal = regexp.MustCompile(`(?:^|\n)setsid: child \d+ did not exit normally[^\n]*\n?$`)
+
+// signalName maps a signal number to the name SSH uses ("KILL").
+func signalName(n int) string {
+	names := map[int]string{1: "HUP", 2: "INT", 3: "QUIT", 4: "ILL", 6: "ABRT", 8: "FPE", 9: "KILL", 11: "SEGV", 13: "PIPE", 14: "ALRM", 15: "TERM", 10: "USR1", 12: "USR2"}
+	if s, ok := names[n]; ok {
+		return s
+	}
+	return strconv.Itoa(n)
+}
+
 var envName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
 // Run runs cmd with `sh -c` on the host in its own session (process group)
@@ -94,14 +106,19 @@ func (c *Client) Run(ctx context.Context, cmd string, opts ...RunOption) (*Resul
 	stdout.flush()
 	stderr.flush()
 	res := &Result{Stdout: stdout.buf.Bytes(), Stderr: stderr.buf.Bytes(), ExitCode: code}
+	if loc := setsidSignal.FindIndex(res.Stderr); loc != nil && code > 0 {
+		// setsid -w turns "killed by signal N" into exit status N plus a note.
+		res.Stderr = res.Stderr[:loc[0]]
+		sig, res.ExitCode = signalName(code&0x7f), -1
+	}
 	if err != nil {
 		return res, fmt.Errorf("host %s: run %q: %w", c.cfg.Name, shortCmd(cmd), err)
 	}
-	if code != 0 || sig != "" {
+	if res.ExitCode != 0 || sig != "" {
 		if o.sudo && mode == sudoPassword && strings.Contains(string(res.Stderr), "incorrect password") {
 			return res, &SudoError{Host: c.cfg.Name, User: c.cfg.User, Reason: "sudo password rejected"}
 		}
-		return res, &ExitError{Host: c.cfg.Name, Cmd: shortCmd(cmd), Code: code, Signal: sig, StderrTail: tail(string(res.Stderr), 10)}
+		return res, &ExitError{Host: c.cfg.Name, Cmd: shortCmd(cmd), Code: res.ExitCode, Signal: sig, StderrTail: tail(string(res.Stderr), 10)}
 	}
 	return res, nil
 }
@@ -188,10 +205,10 @@ func (c *Client) exec(ctx context.Context, remote string, stdin io.Reader, stdou
 // killGroup terminates the remote process group pg: TERM, up to 3s grace,
 // then KILL.
 func (c *Client) killGroup(ctx context.Context, pg int, mode sudoMode, sudo bool) {
-	script := fmt.Sprintf(`kill -TERM -- -%[1]d 2>/dev/null || exit 0
+	script := fmt.Sprintf(`kill -TERM -%[1]d 2>/dev/null || exit 0
 i=0
-while kill -0 -- -%[1]d 2>/dev/null; do
-  i=$((i+1)); if [ $i -ge 30 ]; then kill -KILL -- -%[1]d 2>/dev/null; exit 0; fi
+while kill -0 -%[1]d 2>/dev/null; do
+  i=$((i+1)); if [ $i -ge 30 ]; then kill -KILL -%[1]d 2>/dev/null; exit 0; fi
   sleep 0.1
 done`, pg)
 	remote := "sh -c " + shellQuote(script)
