@@ -150,14 +150,37 @@ func completeInitConfig(cfg *KubeadmConfig, s InitSettings) error {
 	if cfg.Cluster.Networking.PodSubnet == "" {
 		cfg.Cluster.Networking.PodSubnet = DefaultPodSubnet
 	}
-	if v := cfg.Cluster.KubernetesVersion; (v == "" || v == "stable-1" || v == "stable") && s.KubernetesVersion != "" {
-		cfg.Cluster.KubernetesVersion = s.KubernetesVersion
-	}
-	if s.KubeletResolvConf != "" {
-		SetKubeletArg(&cfg.Init.NodeRegistration, "resolv-conf", s.KubeletResolvConf)
-	}
+	FinishInitConfig(cfg, s.KubernetesVersion, s.KubeletResolvConf)
 	if s.EnableEdge {
 		ApplyEdgeClusterSettings(cfg.Cluster)
 	}
 	return nil
+}
+
+// FinishInitConfig adds what the phases before kubeadm found: the package's
+// Kubernetes version (when the user set none) and the kubelet's resolv.conf.
+func FinishInitConfig(cfg *KubeadmConfig, kubernetesVersion, kubeletResolvConf string) {
+	if v := cfg.Cluster.KubernetesVersion; (v == "" || v == "stable-1" || v == "stable") && kubernetesVersion != "" {
+		cfg.Cluster.KubernetesVersion = kubernetesVersion
+	}
+	if kubeletResolvConf != "" {
+		SetKubeletArg(&cfg.Init.NodeRegistration, "resolv-conf", kubeletResolvConf)
+	}
+}
+
+// InitSecretsOf returns the token (and certificate key) a rendered init configuration carries.
+func InitSecretsOf(cfg *KubeadmConfig, uploadCerts bool) InitSecrets {
+	var s InitSecrets
+	if len(cfg.Init.BootstrapTokens) > 0 && cfg.Init.BootstrapTokens[0].Token != nil {
+		bt := cfg.Init.BootstrapTokens[0]
+		s.Token = bt.Token.String()
+		s.TokenTTL = DefaultTokenTTL
+		if bt.TTL != nil {
+			s.TokenTTL = bt.TTL.Duration
+		}
+	}
+	if uploadCerts {
+		s.CertificateKey = cfg.Init.CertificateKey
+	}
+	return s
 }

@@ -36,6 +36,10 @@ type Run struct {
 	KubeletResolvConf string
 	// Installed is what the package install put on the host.
 	Installed *Installed
+	// NodeName is kubeadm's --node-name ("" for the hostname).
+	NodeName string
+	// Secrets init chose, for the join information (empty when a phase runs alone).
+	Secrets InitSecrets
 }
 
 // Kubeconfig is the credential a post-kubeadm phase uses: the admin's on a
@@ -45,4 +49,12 @@ func (r *Run) Kubeconfig() string {
 		return r.Host.Path(AdminKubeconfig)
 	}
 	return r.Host.Path(KubeletKubeconfig)
+}
+
+// installed returns the install record, loading it when this run did not install.
+func (r *Run) installed() *Installed {
+	if r.Installed == nil {
+		r.Installed, _ = r.Host.LoadInstalled()
+	}
+	return r.Installed
 }

@@ -1,3 +1,0 @@
-package main
-
-import _ "k8s.io/kubernetes/cmd/kubeadm/app/cmd"

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/edgeops/edgeops/pkg/agent"
+)
+
+// wrapInit runs edgeadm's phases around kubeadm init's workflow. kubeadm's
+// runner is private to its init command, so its phases cannot be inserted
+// into it: edgeadm runs its own before and after, each with a 'phase'
+// subcommand, and takes its names out of --skip-phases.
+func wrapInit(c *cobra.Command, host *agent.Host) {
+	opts := agent.NewOptions()
+	opts.AddFlags(c.Flags())
+	pre, post := agent.PrePhases(), agent.InitPostPhases()
+	all := append(append([]agent.Phase{}, pre...), post...)
+	kubeadmRun := c.RunE
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := ctxOf(cmd)
+		fs := cmd.Flags()
+		skips, err := takeSkips(fs, all)
+		if err != nil {
+			return err
+		}
+		clearOwnFlags(fs)
+		if flagBool(fs, "dry-run") {
+			host.Logf("[init] --dry-run: edgeadm's phases (%s) are skipped", phaseNames(all))
+			return kubeadmRun(cmd, args)
+		}
+		// No secret may be printed when the token is not: the certificate key neither.
+		if flagBool(fs, "skip-token-print") {
+			if err := fs.Set("skip-certificate-key-print", "true"); err != nil {
+				return err
+			}
+		}
+		uploadCerts := flagBool(fs, "upload-certs")
+		cfg, err := agent.InitConfigFromFlags(fs, agent.InitSettings{EnableEdge: opts.EnableEdge, UploadCerts: uploadCerts})
+		if err != nil {
+			return fmt.Errorf("init: kubeadm configuration: %w", err)
+		}
+		r := &agent.Run{
+			Host: host, Opts: opts, Workflow: "init", ControlPlane: true, Role: "control-plane",
+			ImageRepository: cfg.Cluster.ImageRepository, NodeName: cfg.Init.NodeRegistration.Name,
+		}
+		preT, err := agent.RunPhases(ctx, r, "init", pre, skips)
+		if err != nil {
+			return err
+		}
+		version := ""
+		if in, _ := host.LoadInstalled(); in != nil {
+			version = in.KubernetesVersion
+		}
+		agent.FinishInitConfig(cfg, version, r.KubeletResolvConf)
+		data, err := cfg.Marshal()
+		if err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+		// The file holds the bootstrap token: root-only, removed after kubeadm read it.
+		if err := host.WriteFile(agent.KubeadmConfigFile, data, 0o600); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+		defer host.Remove(agent.KubeadmConfigFile)
+		if err := fs.Set("config", host.Path(agent.KubeadmConfigFile)); err != nil {
+			return err
+		}
+		r.Secrets = agent.InitSecretsOf(cfg, uploadCerts)
+		start := time.Now()
+		if err := kubeadmRun(cmd, args); err != nil {
+			return fmt.Errorf("init: kubeadm: %w (run 'edgeadm reset --force' before trying again)", err)
+		}
+		kubeadmT := time.Since(start)
+		postT, err := agent.RunPhases(ctx, r, "init", post, skips)
+		if err != nil {
+			return err
+		}
+		printTimings(host, "init", kubeadmT, preT, postT)
+		return nil
+	}
+	describePhases(c, pre, post)
+	addPhaseCommands(c, host, "init", all, func(fs *pflag.FlagSet, o *agent.Options) (*agent.Run, error) {
+		return &agent.Run{Host: host, Opts: o, Workflow: "init", ControlPlane: true, Role: "control-plane",
+			ImageRepository: flagString(fs, "image-repository"), NodeName: flagString(fs, "node-name")}, nil
+	}, func(fs *pflag.FlagSet) {
+		fs.String("image-repository", "", "Container registry the images are tagged for (as kubeadm's --image-repository)")
+		fs.String("node-name", "", "Node name (as kubeadm's --node-name)")
+	})
+}

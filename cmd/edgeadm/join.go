@@ -1,0 +1,103 @@
+package main
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/edgeops/edgeops/pkg/agent"
+	"github.com/edgeops/edgeops/pkg/joininfo"
+)
+
+// wrapJoin runs edgeadm's phases around kubeadm join. The token, CA hashes
+// and certificate key come only from --join-info-file; edgeadm hands them to
+// kubeadm in a root-only JoinConfiguration, never on a command line.
+func wrapJoin(c *cobra.Command, host *agent.Host) {
+	opts := agent.NewOptions()
+	opts.AddFlags(c.Flags())
+	opts.AddJoinFlags(c.Flags())
+	pre, post := agent.PrePhases(), agent.JoinPostPhases()
+	all := append(append([]agent.Phase{}, pre...), post...)
+	kubeadmRun := c.RunE
+	c.RunE = func(cmd *cobra.Command, args []string) error {
+		ctx := ctxOf(cmd)
+		fs := cmd.Flags()
+		skips, err := takeSkips(fs, all)
+		if err != nil {
+			return err
+		}
+		clearOwnFlags(fs)
+		if flagBool(fs, "dry-run") {
+			host.Logf("[join] --dry-run: edgeadm's phases (%s) are skipped", phaseNames(all))
+			return kubeadmRun(cmd, args)
+		}
+		controlPlane := flagBool(fs, "control-plane")
+		role, err := opts.Role(controlPlane)
+		if err != nil {
+			return err
+		}
+		info, err := joininfo.ReadFile(host.Path(opts.JoinInfoFile))
+		if err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
+		if info.Expired(time.Now()) {
+			return fmt.Errorf("join: the token in %s expired at %s: run 'edgeadm token create --join-info-file %s' on a control-plane node", opts.JoinInfoFile, info.TokenExpires.Format(time.RFC3339), opts.JoinInfoFile)
+		}
+		endpoint := ""
+		if len(args) == 1 {
+			endpoint = args[0]
+		}
+		cfg, err := agent.JoinConfigFromFlags(fs, agent.JoinSettings{Info: info, Role: role, Endpoint: endpoint})
+		if err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
+		r := &agent.Run{Host: host, Opts: opts, Workflow: "join", ControlPlane: controlPlane, Role: role,
+			NodeName: cfg.Join.NodeRegistration.Name}
+		host.Logf("[join] joining %s as %s", info.APIServerEndpoint, role)
+		preT, err := agent.RunPhases(ctx, r, "join", pre, skips)
+		if err != nil {
+			return err
+		}
+		if r.KubeletResolvConf != "" {
+			agent.SetKubeletArg(&cfg.Join.NodeRegistration, "resolv-conf", r.KubeletResolvConf)
+		}
+		data, err := cfg.Marshal()
+		if err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
+		// The file holds the token and certificate key: root-only, removed after use.
+		if err := host.WriteFile(agent.KubeadmConfigFile, data, 0o600); err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
+		defer host.Remove(agent.KubeadmConfigFile)
+		if err := fs.Set("config", host.Path(agent.KubeadmConfigFile)); err != nil {
+			return err
+		}
+		start := time.Now()
+		if err := kubeadmRun(cmd, nil); err != nil {
+			return fmt.Errorf("join: kubeadm: %w (run 'edgeadm reset --force' before trying again)", err)
+		}
+		kubeadmT := time.Since(start)
+		postT, err := agent.RunPhases(ctx, r, "join", post, skips)
+		if err != nil {
+			return err
+		}
+		printTimings(host, "join", kubeadmT, preT, postT)
+		return nil
+	}
+	describePhases(c, pre, post)
+	addPhaseCommands(c, host, "join", all, func(fs *pflag.FlagSet, o *agent.Options) (*agent.Run, error) {
+		cp := flagBool(fs, "control-plane")
+		role, err := o.Role(cp)
+		if err != nil {
+			return nil, err
+		}
+		return &agent.Run{Host: host, Opts: o, Workflow: "join", ControlPlane: cp, Role: role,
+			NodeName: flagString(fs, "node-name")}, nil
+	}, func(fs *pflag.FlagSet) {
+		fs.Bool("control-plane", false, "The node is a control-plane node (as kubeadm's --control-plane)")
+		fs.String("node-name", "", "Node name (as kubeadm's --node-name)")
+	})
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
+
+	"github.com/edgeops/edgeops/pkg/agent"
+)
+
+// takeSkips removes edgeadm's phase names from --skip-phases (kubeadm's
+// runner refuses names it does not know) and returns them.
+func takeSkips(fs *pflag.FlagSet, own []agent.Phase) (map[string]bool, error) {
+	f := fs.Lookup("skip-phases")
+	if f == nil {
+		return map[string]bool{}, nil
+	}
+	sv, ok := f.Value.(pflag.SliceValue)
+	if !ok {
+		return nil, fmt.Errorf("--skip-phases is not a list")
+	}
+	mine, theirs := agent.SplitSkips(sv.GetSlice(), own)
+	if err := sv.Replace(theirs); err != nil {
+		return nil, err
+	}
+	if len(theirs) == 0 {
+		f.Changed = false
+	}
+	return mine, nil
+}
+
+// clearOwnFlags hides edgeadm's flags from kubeadm's check that refuses
+// most flags next to --config.
+func clearOwnFlags(fs *pflag.FlagSet) {
+	for _, n := range agent.OwnFlagNames() {
+		if f := fs.Lookup(n); f != nil {
+			f.Changed = false
+		}
+	}
+}
+
+func flagString(fs *pflag.FlagSet, name string) string {
+	if f := fs.Lookup(name); f != nil {
+		return f.Value.String()
+	}
+	return ""
+}
+
+func flagBool(fs *pflag.FlagSet, name string) bool {
+	return flagString(fs, name) == "true"
+}
+
+// phaseNames lists phases for help texts.
+func phaseNames(ps []agent.Phase) string {
+	var n []string
+	for _, p := range ps {
+		n = append(n, p.Name)
+	}
+	return strings.Join(n, ", ")
+}
+
+// describePhases appends edgeadm's phases to a command's help.
+func describePhases(c *cobra.Command, pre, post []agent.Phase) {
+	var b strings.Builder
+	b.WriteString("\nedgeadm runs its own phases around kubeadm's (each also under '" + c.Name() + " phase <name>', and skippable with --skip-phases):\n```\n")
+	for _, p := range pre {
+		fmt.Fprintf(&b, "%-22s before kubeadm: %s\n", p.Name, p.Short)
+	}
+	for _, p := range post {
+		fmt.Fprintf(&b, "%-22s after kubeadm:  %s\n", p.Name, p.Short)
+	}
+	b.WriteString("```\n")
+	c.Long += b.String()
+}
+
+// addPhaseCommands adds 'phase <name>' subcommands for edgeadm's phases.
+// extra adds the kubeadm flags a phase reads (e.g. --image-repository).
+func addPhaseCommands(c *cobra.Command, host *agent.Host, workflow string, phases []agent.Phase, newRun func(*pflag.FlagSet, *agent.Options) (*agent.Run, error), extra func(*pflag.FlagSet)) {
+	phaseCmd := subcommand(c, "phase")
+	if phaseCmd == nil {
+		return
+	}
+	for _, p := range phases {
+		opts := agent.NewOptions()
+		sub := &cobra.Command{
+			Use:   p.Name,
+			Short: p.Short,
+			Args:  cobra.NoArgs,
+			RunE: func(cmd *cobra.Command, _ []string) error {
+				r, err := newRun(cmd.Flags(), opts)
+				if err != nil {
+					return err
+				}
+				_, err = agent.RunPhases(cmd.Context(), r, workflow, []agent.Phase{p}, nil)
+				return err
+			},
+		}
+		opts.AddFlags(sub.Flags())
+		if workflow == "join" {
+			opts.AddJoinFlags(sub.Flags())
+		}
+		if extra != nil {
+			extra(sub.Flags())
+		}
+		phaseCmd.AddCommand(sub)
+	}
+}
+
+// printTimings ends a run with the time of each edgeadm phase.
+func printTimings(host *agent.Host, workflow string, kubeadm time.Duration, ts ...[]agent.Timing) {
+	var parts []string
+	for _, t := range ts {
+		for _, x := range t {
+			if x.Skipped {
+				parts = append(parts, x.Phase+"=skipped")
+			} else {
+				parts = append(parts, fmt.Sprintf("%s=%s", x.Phase, x.Duration.Round(time.Millisecond)))
+			}
+		}
+	}
+	parts = append(parts, fmt.Sprintf("kubeadm=%s", kubeadm.Round(time.Millisecond)))
+	host.Logf("[%s] phase times: %s", workflow, strings.Join(parts, " "))
+}
+
+// ctxOf returns the command's context, never nil.
+func ctxOf(c *cobra.Command) context.Context {
+	if ctx := c.Context(); ctx != nil {
+		return ctx
+	}
+	return context.Background()
+}

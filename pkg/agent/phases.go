@@ -1,0 +1,50 @@
+package agent
+
+import "context"
+
+// Phase names, as --skip-phases and 'edgeadm init|join phase <name>' take them.
+const (
+	PhasePrepareNode       = "prepare-node"
+	PhaseInstallPackage    = "install-package"
+	PhaseKubeletResolvConf = "kubelet-resolv-conf"
+	PhaseCNI               = "cni"
+	PhaseEdge              = "edge"
+	PhaseJoinInfo          = "join-info"
+	PhaseRetagImages       = "retag-images"
+)
+
+// PrePhases run before kubeadm's preflight, on init and join alike.
+func PrePhases() []Phase {
+	return []Phase{
+		{Name: PhasePrepareNode, Short: "Turn swap off, load kernel modules, set sysctls, check hostname and clock",
+			Run: func(ctx context.Context, r *Run) error { return PrepareNode(ctx, r, r.NodeName) }},
+		{Name: PhaseInstallPackage, Short: "Verify the install package; install binaries, units and configs; start containerd; import images",
+			Run: InstallPackage},
+		{Name: PhaseKubeletResolvConf, Short: "Give the kubelet a resolv.conf without loopback nameservers when the host has only those",
+			Run: KubeletResolvConfPhase},
+	}
+}
+
+// InitPostPhases run after kubeadm init's phases.
+func InitPostPhases() []Phase {
+	return []Phase{
+		{Name: PhaseCNI, Short: "Apply the CNI (flannel, or --cni-manifest) and write this node's CNI config", Run: ApplyCNI},
+		{Name: PhaseEdge, Short: "Apply the edge components (when --enable-edge)", Run: ApplyEdge},
+		{Name: PhaseJoinInfo, Short: "Write the join information file (root-only)", Run: func(ctx context.Context, r *Run) error {
+			if r.Secrets.Token == "" {
+				// Run alone ('edgeadm init phase join-info'): mint fresh information.
+				return MintJoinInfo(ctx, r.Host, r.Opts.JoinInfoFile, false, DefaultTokenTTL, "edgeadm join information")
+			}
+			return WriteJoinInfo(ctx, r.Host, r.Opts.JoinInfoFile, r.Secrets)
+		}},
+	}
+}
+
+// JoinPostPhases run after kubeadm join's phases.
+func JoinPostPhases() []Phase {
+	return []Phase{
+		{Name: PhaseRetagImages, Short: "Tag the package's images under the cluster's image repository", Run: RetagForCluster},
+		{Name: PhaseCNI, Short: "Write this node's CNI config once it has a pod CIDR", Run: WriteNodeConflist},
+		{Name: PhaseEdge, Short: "Edge node: lite-apiserver, switched in only once healthy (when --enable-edge)", Run: EdgeNode},
+	}
+}

@@ -1,0 +1,37 @@
+package agent
+
+import (
+	"context"
+	"fmt"
+)
+
+// RetagForCluster tags the package's images under the cluster's image
+// repository on a joining node, which learns the repository only from the
+// cluster (kubeadm join has no --image-repository).
+func RetagForCluster(ctx context.Context, r *Run) error {
+	in := r.installed()
+	if in == nil {
+		return nil
+	}
+	c, _, err := clients(r.Kubeconfig())
+	if err != nil {
+		return err
+	}
+	_, repo, err := clusterSettings(ctx, c)
+	if err != nil {
+		return err
+	}
+	if repo == "" || repo == DefaultImageRepository || repo == in.ImageRepository {
+		return nil
+	}
+	for i, img := range in.Images {
+		t := RetagName(img.Name, repo)
+		if _, err := r.Host.Cmd.Run(ctx, "ctr", "--namespace", "k8s.io", "images", "tag", "--force", img.Name, t); err != nil {
+			return fmt.Errorf("tag image %s as %s: %w", img.Name, t, err)
+		}
+		in.Images[i].Tags = appendUnique(in.Images[i].Tags, t)
+	}
+	in.ImageRepository = repo
+	r.Host.Logf("[retag-images] tagged %d images under %s", len(in.Images), repo)
+	return r.Host.SaveInstalled(in)
+}
