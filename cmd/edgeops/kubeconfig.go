@@ -57,7 +57,8 @@ user and context to $KUBECONFIG (or ~/.kube/config), replacing entries of the sa
 				env.cfg.Kubeconfig = file
 			}
 			s := phases.NewState(env.cfg, []*inventory.Host{inv.Leader()})
-			if err := env.finish(s, "kubeconfig", phases.Rows(s, "failed"), phases.Run(ctx, s, phases.KubeconfigPhases()), nil); err != nil {
+			err = phases.Run(ctx, s, phases.KubeconfigPhases())
+			if err := env.finish(s, "kubeconfig", phases.Rows(s, "failed"), err, nil); err != nil {
 				return err
 			}
 			data, err := os.ReadFile(env.cfg.Kubeconfig)

@@ -50,7 +50,8 @@ cannot be reached is reported as NOT reset (exit status 3 when others were).`,
 			}
 			defer env.close()
 			s := phases.NewState(env.cfg, resetOrder(inv, targets))
-			return env.finish(s, "reset", phases.Rows(s, "NOT reset"), phases.Run(ctx, s, phases.ResetPhases()), nil)
+			err = phases.Run(ctx, s, phases.ResetPhases())
+			return env.finish(s, "reset", phases.Rows(s, "NOT reset"), err, nil)
 		},
 	}
 	addInventoryFlag(cmd, &invPath)

@@ -26,7 +26,7 @@ func AddNodePhases() []Phase {
 // masters, then the leader.
 func ResetPhases() []Phase {
 	return []Phase{
-		connectPhase{}, lockPhase{},
+		connectPhase{}, lockPhase{}, factsPhase{},
 		resetPhase{which: "nodes"}, resetPhase{which: "masters"}, resetPhase{which: "leader"},
 	}
 }

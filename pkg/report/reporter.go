@@ -78,7 +78,9 @@ func (r *Reporter) Emit(e Event) {
 		fmt.Fprintf(r.o.Log, "%s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Text())
 	}
 	r.live.update(e)
-	if e.Event == EventOutput && !r.o.Verbose {
+	// Output lines, and in text the start of each host's phase (the live view
+	// and the result line say enough), need -v.
+	if !r.o.Verbose && (e.Event == EventOutput || (e.Event == EventStart && !r.o.JSON && e.Message == "")) {
 		r.redrawLocked(false)
 		return
 	}
