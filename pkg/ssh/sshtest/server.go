@@ -24,7 +24,9 @@ type ServerOptions struct {
 	Password bool
 	// KeyboardInteractive enables keyboard-interactive through PAM.
 	KeyboardInteractive bool
-	// Extra lines appended to sshd_config.
+	// LogLevel of sshd (default VERBOSE; DEBUG1 shows forwarding requests).
+	LogLevel string
+	// Extra lines appended to sshd_config (the first value of a keyword wins).
 	Extra []string
 }
 
@@ -58,6 +60,9 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	t.Helper()
 	Require(t)
 	dir := TempDir(t, "sshd")
+	if opts.LogLevel == "" {
+		opts.LogLevel = "VERBOSE"
+	}
 	if opts.HostKeyType == "" {
 		opts.HostKeyType = "ed25519"
 	}
@@ -101,7 +106,7 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 		"MaxStartups 100",
 		"MaxSessions 20",
 		"MaxAuthTries 10",
-		"LogLevel VERBOSE",
+		"LogLevel " + opts.LogLevel,
 		"Subsystem sftp " + SFTPServer,
 	}
 	cfg = append(cfg, moreKeys...)
