@@ -46,7 +46,14 @@ func (v *validator) explicitZeros() {
 			v.fail(field, "0", "out of range", "1 to 65535 (or leave it out for the default)")
 		}
 	}
+	bastions := func(field string, b *Bastion) {
+		for depth := 0; b != nil && depth < maxBastionDepth; b, depth = b.Bastion, depth+1 {
+			field += ".bastion"
+			zero(field+".port", b.Port)
+		}
+	}
 	zero("ssh.port", inv.SSH.Port)
+	bastions("ssh", inv.SSH.Bastion)
 	for i, h := range inv.Hosts {
 		if h == nil {
 			continue
@@ -54,6 +61,7 @@ func (v *validator) explicitZeros() {
 		zero(fmt.Sprintf("hosts[%d].port", i), h.Port)
 		if h.SSH != nil {
 			zero(fmt.Sprintf("hosts[%d].ssh.port", i), h.SSH.Port)
+			bastions(fmt.Sprintf("hosts[%d].ssh", i), h.SSH.Bastion)
 		}
 	}
 	for _, f := range []string{"concurrency.limit", "concurrency.uploads"} {

@@ -96,6 +96,7 @@ func TestValidationRules(t *testing.T) {
 		{"unknown host key policy", edits("user: root", "user: root\n  hostKeyPolicy: yolo"), "ssh.hostKeyPolicy", "unknown policy", 7},
 		{"bastion without address", edits("user: root", "user: root\n  bastion: {user: jump}"), "ssh.bastion.address", "missing", 7},
 		{"bastion bad port", edits("user: root", "user: root\n  bastion: {address: jump.lan, port: 65536}"), "ssh.bastion.port", "out of range", 7},
+		{"chained bastion port zero", edits("user: root", "user: root\n  bastion: {address: a.lan, bastion: {address: b.lan, port: 0}}"), "ssh.bastion.bastion.port", "out of range", 7},
 		{"chained bastion bad address", edits("user: root", "user: root\n  bastion:\n    address: jump2.lan\n    bastion:\n      address: 300.1.1.1"), "ssh.bastion.bastion.address", "invalid", 10},
 		{"bastion chain too long", edits("user: root", "user: root\n  bastion: {address: a.lan, bastion: {address: b.lan, bastion: {address: c.lan, bastion: {address: d.lan, bastion: {address: e.lan, bastion: {address: f.lan}}}}}}"), "ssh.bastion.bastion.bastion.bastion.bastion.bastion", "too long", 7},
 		{"bad ssh user", edits("user: root", "user: 'ro ot'"), "ssh.user", "invalid", 6},
