@@ -36,9 +36,14 @@ cannot be reached is reported as NOT reset (exit status 3 when others were).`,
 				return err
 			}
 			targets := inv.Hosts
+			var only map[string]bool
 			if !all {
 				if targets, err = inv.HostsByAddress(hosts...); err != nil {
 					return usageError(fmt.Errorf("reset: %w", err))
+				}
+				only = map[string]bool{}
+				for _, h := range targets {
+					only[h.Address] = true
 				}
 			}
 			logSummary(g, cmd.ErrOrStderr(), inv)
@@ -49,6 +54,7 @@ cannot be reached is reported as NOT reset (exit status 3 when others were).`,
 				return err
 			}
 			defer env.close()
+			env.cfg.Targets = only
 			s := phases.NewState(env.cfg, resetOrder(inv, targets))
 			err = phases.Run(ctx, s, phases.ResetPhases())
 			return env.finish(s, "reset", phases.Rows(s, "NOT reset"), err, nil)
@@ -61,17 +67,15 @@ cannot be reached is reported as NOT reset (exit status 3 when others were).`,
 	return cmd
 }
 
-// resetOrder keeps the inventory's leader first among the targets, so the
-// phases know which master to reset last (phases take the first master as
-// the leader). A --host reset of a follower master has no leader among the
-// targets and is reset as a follower.
+// resetOrder puts the inventory's leader first (the phases take the first
+// master as the leader: reset last, and the one that deletes the other
+// nodes' objects from the cluster), then the targets. With --host the leader
+// is in the run to help even when it is not reset itself.
 func resetOrder(inv *inventory.Inventory, targets []*inventory.Host) []*inventory.Host {
 	l := inv.Leader()
-	out := make([]*inventory.Host, 0, len(targets))
+	out := []*inventory.Host{l}
 	for _, h := range targets {
-		if h == l {
-			out = append([]*inventory.Host{h}, out...)
-		} else {
+		if h != l {
 			out = append(out, h)
 		}
 	}

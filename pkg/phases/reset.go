@@ -21,6 +21,9 @@ func (p resetPhase) Serial() bool  { return p.which != "nodes" }
 func (p resetPhase) Hosts(s *State) []*Host {
 	l := s.Leader()
 	return filter(s.Healthy(), func(h *Host) bool {
+		if !s.Targeted(h) {
+			return false
+		}
 		switch p.which {
 		case "nodes":
 			return h.Role != inventory.RoleMaster
@@ -45,6 +48,13 @@ rm -rf %[4]s %[5]s %[6]s %[7]s %[8]s
 func (p resetPhase) Run(ctx context.Context, s *State, h *Host) error {
 	if err := runLogged(ctx, s, h, p.Title(), resetScript()); err != nil {
 		return err
+	}
+	// The cluster forgets the node, so a later join under the same name is
+	// not refused as a duplicate. Kubeadm's reset already left etcd.
+	if l := s.Leader(); l != nil && l != h && !l.Failed() && l.Facts.AdminConf && h.NodeName() != "" {
+		if _, err := l.Remote.Run(ctx, kubectlCmd("delete", "node", h.NodeName(), "--ignore-not-found", "--wait=false"), nil); err != nil {
+			s.Report.Eventf(h.Addr(), p.Title(), "warning", "could not delete node %s from the cluster: %v", h.NodeName(), err)
+		}
 	}
 	h.SetStatus("reset", "", true)
 	return nil

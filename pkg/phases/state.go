@@ -31,6 +31,9 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// Now is the clock (tests pin it).
 	Now func() time.Time
+	// Targets limits reset to these addresses (nil: every host of the run);
+	// the other hosts only help (the leader deletes the reset nodes' objects).
+	Targets map[string]bool
 }
 
 // Host is one inventory host and what the run learned and did there.
@@ -211,3 +214,6 @@ func (s *State) acquireUpload(ctx context.Context) error {
 }
 
 func (s *State) releaseUpload() { <-s.uploads }
+
+// Targeted reports whether the command acts on h (see Config.Targets).
+func (s *State) Targeted(h *Host) bool { return s.Targets == nil || s.Targets[h.Address] }

@@ -12,6 +12,9 @@ import (
 func Rows(s *State, notDone string) []report.Row {
 	rows := make([]report.Row, 0, len(s.Hosts))
 	for _, h := range s.Hosts {
+		if !s.Targeted(h) && !h.Failed() {
+			continue // a helper (the leader in reset --host) that did its part
+		}
 		h.mu.Lock()
 		r := report.Row{Host: h.Addr(), Name: h.Facts.Hostname, Role: string(h.Role), Status: h.status, Detail: h.detail, Duration: h.duration}
 		if h.Hostname != "" {
@@ -42,7 +45,7 @@ func Unchanged(s *State) bool {
 
 // Plan describes, per host, what up would do (after PlanPhases ran).
 func Plan(s *State, list []Phase) []report.Row {
-	rows := Rows(s, "unreachable")
+	rows := Rows(s, "unreachable") // plan has no Targets: one row per host
 	for i, h := range s.Hosts {
 		if h.Failed() {
 			continue
