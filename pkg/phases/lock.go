@@ -183,7 +183,9 @@ func (lockPhase) Prepare(ctx context.Context, s *State) error {
 			case <-t.C:
 			}
 			for _, h := range s.Hosts {
-				if h.isLocked() {
+				// A failed host is left alone: it may be gone, and a hung
+				// beat would delay the others'.
+				if h.isLocked() && !h.Failed() {
 					// A missed beat is harmless: the next one, 10s later, refreshes it.
 					h.Remote.Run(hctx, heartbeatCmd(StateDir, s.RunID), nil)
 				}
