@@ -65,6 +65,11 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			return fmt.Errorf("init: %w", err)
 		}
 		defer host.Remove(agent.KubeadmConfigFile)
+		// Forget the flags now carried by the file, so kubeadm takes --config.
+		if err := agent.ReplayChangedFlags(cmd); err != nil {
+			return err
+		}
+		fs = cmd.Flags()
 		if err := fs.Set("config", host.Path(agent.KubeadmConfigFile)); err != nil {
 			return err
 		}
