@@ -18,12 +18,13 @@ import (
 
 func main() {
 	var o bundlebuild.Options
-	verify := true
+	verify, prefetchOnly := true, false
 	flag.StringVar(&o.KubernetesVersion, "kubernetes-version", "", "Kubernetes version (default: bundles/versions.yaml)")
 	flag.StringVar(&o.Arch, "arch", "amd64", "target architecture")
 	flag.StringVar(&o.Root, "root", ".", "repository root")
 	flag.StringVar(&o.Output, "output", "", "output directory (default ROOT/_output)")
 	flag.BoolVar(&verify, "verify", true, "verify the package (hashes, images load) after building it")
+	flag.BoolVar(&prefetchOnly, "prefetch-only", false, "only download and resolve the pinned modules")
 	flag.Parse()
 	root, err := filepath.Abs(o.Root)
 	if err != nil {
@@ -35,6 +36,12 @@ func main() {
 	b, err := bundlebuild.New(ctx, o)
 	if err != nil {
 		fail(err)
+	}
+	if prefetchOnly {
+		if err := b.Prefetch(ctx); err != nil {
+			fail(err)
+		}
+		return
 	}
 	res, err := b.Build(ctx)
 	if err != nil {

@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/edgeops/edgeops/pkg/bundle"
 )
 
@@ -22,7 +24,12 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 	}
 	k8s := b.KubernetesVersion
 	bins := binaries{}
+	// Fetch and resolve the other modules (network-bound) while Kubernetes compiles.
+	prefetch := b.prefetch(ctx)
 	if err := b.buildKubernetes(ctx, k8s, bins); err != nil {
+		return nil, err
+	}
+	if err := prefetch(); err != nil {
 		return nil, err
 	}
 	imgs, err := b.kubeadmImages(ctx, bins["kubeadm"], k8s)
@@ -254,4 +261,35 @@ func (b *Builder) pack(ctx context.Context, out string, base bundle.Manifest, me
 func (b *Builder) readStampSum(stamp string) string {
 	data, _ := os.ReadFile(stamp + ".sha256")
 	return strings.TrimSpace(string(data))
+}
+
+// Prefetch downloads and resolves every pinned module without building.
+func (b *Builder) Prefetch(ctx context.Context) error { return b.prefetch(ctx)() }
+
+// prefetch prepares the build modules of the pinned components in the
+// background; the returned func waits and reports the first error.
+func (b *Builder) prefetch(ctx context.Context) func() error {
+	v := b.Versions
+	var g errgroup.Group
+	g.SetLimit(3)
+	jobs := []struct {
+		name, sibling string
+		m             GoModule
+		pkgs          []string
+	}{
+		{"etcd", v.Etcd.Version, v.Etcd.GoModule, []string{v.Etcd.Module}},
+		{"coredns", "", v.CoreDNS, []string{v.CoreDNS.Module}},
+		{"containerd", "", v.Containerd, containerdPkgs(v.Containerd)},
+		{"runc", "", v.Runc, []string{v.Runc.Module}},
+		{"crictl", "", v.Crictl, []string{v.Crictl.Module + "/cmd/crictl"}},
+		{"cni-plugins", "", v.CNIPlugins, values(cniPkgs(v.CNIPlugins))},
+		{"flannel", "", v.Flannel.GoModule, []string{v.Flannel.Module}},
+	}
+	for _, j := range jobs {
+		g.Go(func() error {
+			_, err := b.prepareModule(ctx, j.name, j.m, j.sibling, j.pkgs)
+			return err
+		})
+	}
+	return g.Wait
 }

@@ -74,7 +74,7 @@ func (b *Builder) buildCoreDNS(ctx context.Context, m GoModule, out binaries) er
 func (b *Builder) buildContainerd(ctx context.Context, m GoModule, out binaries) error {
 	pkgs := map[string]string{"containerd": m.Module + "/cmd/containerd", "ctr": m.Module + "/cmd/ctr"}
 	shim := map[string]string{"containerd-shim-runc-v2": m.Module + "/cmd/containerd-shim-runc-v2"}
-	dir, err := b.prepareModule(ctx, "containerd", m, "", append(values(pkgs), values(shim)...))
+	dir, err := b.prepareModule(ctx, "containerd", m, "", containerdPkgs(m))
 	if err != nil {
 		return err
 	}
@@ -121,10 +121,7 @@ func (b *Builder) buildCrictl(ctx context.Context, m GoModule, out binaries) err
 }
 
 func (b *Builder) buildCNIPlugins(ctx context.Context, m GoModule, out binaries) error {
-	pkgs := map[string]string{
-		"bridge": m.Module + "/plugins/main/bridge", "loopback": m.Module + "/plugins/main/loopback",
-		"host-local": m.Module + "/plugins/ipam/host-local", "portmap": m.Module + "/plugins/meta/portmap",
-	}
+	pkgs := cniPkgs(m)
 	dir, err := b.prepareModule(ctx, "cni-plugins", m, "", values(pkgs))
 	if err != nil {
 		return err
@@ -194,4 +191,15 @@ func gnuTriplet(arch string) string {
 		return "aarch64-linux-gnu"
 	}
 	return "x86_64-linux-gnu"
+}
+
+func containerdPkgs(m GoModule) []string {
+	return []string{m.Module + "/cmd/containerd", m.Module + "/cmd/containerd-shim-runc-v2", m.Module + "/cmd/ctr"}
+}
+
+func cniPkgs(m GoModule) map[string]string {
+	return map[string]string{
+		"bridge": m.Module + "/plugins/main/bridge", "loopback": m.Module + "/plugins/main/loopback",
+		"host-local": m.Module + "/plugins/ipam/host-local", "portmap": m.Module + "/plugins/meta/portmap",
+	}
 }

@@ -138,6 +138,12 @@ func rewriteGoMod(gomod, newPath string, m GoModule, siblingVersion string) (str
 	if !sawModule {
 		return "", fmt.Errorf("go.mod of %s has no module line", m.Module)
 	}
-	out = append(out, "", "require "+m.Module+" "+m.Version, "")
+	out = append(out, "", "require "+m.Module+" "+m.Version)
+	var pins []string
+	for mod, v := range m.Replace {
+		pins = append(pins, "replace "+mod+" => "+mod+" "+v)
+	}
+	sortStrings(pins)
+	out = append(append(out, pins...), "")
 	return strings.Join(out, "\n"), nil
 }

@@ -34,8 +34,8 @@ func TestRewriteGoMod(t *testing.T) {
 			name: "no sibling version drops local replaces, keeps remote ones",
 			in: "module github.com/x/y\n\nrequire (\n\tgithub.com/a/b v1.0.0\n)\n\nreplace github.com/a/b => ../b\n" +
 				"replace github.com/c/d => github.com/c/d v1.2.3\n",
-			m:       GoModule{Module: "github.com/x/y", Version: "v1.0.0"},
-			want:    []string{"replace github.com/c/d => github.com/c/d v1.2.3"},
+			m:       GoModule{Module: "github.com/x/y", Version: "v1.0.0", Replace: map[string]string{"github.com/e/f": "v1.3.78"}},
+			want:    []string{"replace github.com/c/d => github.com/c/d v1.2.3", "replace github.com/e/f => github.com/e/f v1.3.78"},
 			notWant: []string{"../b"},
 		},
 	}

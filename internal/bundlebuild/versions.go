@@ -16,6 +16,9 @@ import (
 type GoModule struct {
 	Module  string `yaml:"module"`
 	Version string `yaml:"version"`
+	// Replace pins dependencies (module -> version) for versions of
+	// upstream's go.mod that the module proxy does not serve.
+	Replace map[string]string `yaml:"replace,omitempty"`
 }
 
 // Versions is bundles/versions.yaml.
