@@ -55,7 +55,7 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 		if in, _ := host.LoadInstalled(); in != nil {
 			version = in.KubernetesVersion
 		}
-		agent.FinishInitConfig(cfg, version, r.KubeletResolvConf)
+		agent.FinishInitConfig(cfg, version, r.KubeletResolvConf, agent.CgroupDriver(host))
 		data, err := cfg.Marshal()
 		if err != nil {
 			return fmt.Errorf("init: %w", err)

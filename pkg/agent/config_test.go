@@ -186,7 +186,7 @@ cgroupDriver: systemd
 	if err != nil {
 		t.Fatal(err)
 	}
-	FinishInitConfig(c, "v9.9.9", "/etc/edgeadm/resolv.conf")
+	FinishInitConfig(c, "v9.9.9", "/etc/edgeadm/resolv.conf", "cgroupfs")
 	if c.Cluster.Networking.PodSubnet != "10.77.0.0/16" || c.Cluster.KubernetesVersion != "v1.34.4" {
 		t.Errorf("user values lost: %+v %s", c.Cluster.Networking, c.Cluster.KubernetesVersion)
 	}
@@ -197,7 +197,7 @@ cgroupDriver: systemd
 		t.Errorf("kubelet resolv-conf %q", v)
 	}
 	data, _ := c.Marshal()
-	if len(c.Other) != 1 || !strings.Contains(string(data), "kind: KubeletConfiguration") {
+	if len(c.Other) != 1 || !strings.Contains(string(data), "kind: KubeletConfiguration") || strings.Contains(string(data), "cgroupDriver: cgroupfs") {
 		t.Errorf("KubeletConfiguration not passed through:\n%s", data)
 	}
 }
@@ -338,5 +338,44 @@ func TestRole(t *testing.T) {
 		if err != nil || got != tt.want {
 			t.Errorf("%+v: got %q, %v", tt, got, err)
 		}
+	}
+}
+
+func TestFinishInitConfigCgroupDriver(t *testing.T) {
+	tests := []struct{ driver, want string }{{"cgroupfs", "cgroupDriver: cgroupfs"}, {"systemd", "cgroupDriver: systemd"}, {"", ""}}
+	for _, tt := range tests {
+		c := &KubeadmConfig{Init: &kubeadmv1.InitConfiguration{}, Cluster: &kubeadmv1.ClusterConfiguration{}}
+		FinishInitConfig(c, "v1.34.4", "", tt.driver)
+		data, err := c.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (tt.want == "") == strings.Contains(string(data), "KubeletConfiguration") || !strings.Contains(string(data), tt.want) {
+			t.Errorf("driver %q:\n%s", tt.driver, data)
+		}
+		if _, err := ParseKubeadmConfig(data); err != nil {
+			t.Errorf("driver %q: %v", tt.driver, err)
+		}
+	}
+}
+
+func TestCgroupDriver(t *testing.T) {
+	tests := []struct{ cfg, want string }{
+		{"[x.runc.options]\n  SystemdCgroup = true\n", "systemd"},
+		{"[x.runc.options]\n  SystemdCgroup = false\n", "cgroupfs"},
+		{"[x.runc.options]\n  SystemdCgroup=true\n", "systemd"},
+		{"", "cgroupfs"},
+	}
+	for _, tt := range tests {
+		h := &Host{Root: t.TempDir()}
+		if err := h.WriteFile("/etc/containerd/config.toml", []byte(tt.cfg), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if got := CgroupDriver(h); got != tt.want {
+			t.Errorf("%q: %s, want %s", tt.cfg, got, tt.want)
+		}
+	}
+	if got := CgroupDriver(&Host{Root: t.TempDir()}); got != "" {
+		t.Errorf("no config: %q", got)
 	}
 }

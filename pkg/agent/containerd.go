@@ -77,3 +77,20 @@ func startContainerd(ctx context.Context, h *Host, restart bool) error {
 		}
 	}
 }
+
+// CgroupDriver is the cgroup driver containerd's runc runtime uses, which
+// the kubelet must match: "systemd" with SystemdCgroup = true, else "cgroupfs".
+// It is "" when containerd has no config (the kubelet keeps kubeadm's default).
+func CgroupDriver(h *Host) string {
+	data, err := h.ReadFile("/etc/containerd/config.toml")
+	if err != nil {
+		return ""
+	}
+	for _, l := range strings.Split(string(data), "\n") {
+		f := strings.Fields(strings.ReplaceAll(l, "=", " = "))
+		if len(f) == 3 && f[0] == "SystemdCgroup" && f[1] == "=" && f[2] == "true" {
+			return "systemd"
+		}
+	}
+	return "cgroupfs"
+}

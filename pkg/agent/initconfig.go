@@ -150,7 +150,7 @@ func completeInitConfig(cfg *KubeadmConfig, s InitSettings) error {
 	if cfg.Cluster.Networking.PodSubnet == "" {
 		cfg.Cluster.Networking.PodSubnet = DefaultPodSubnet
 	}
-	FinishInitConfig(cfg, s.KubernetesVersion, s.KubeletResolvConf)
+	FinishInitConfig(cfg, s.KubernetesVersion, s.KubeletResolvConf, "")
 	if s.EnableEdge {
 		ApplyEdgeClusterSettings(cfg.Cluster)
 	}
@@ -158,8 +158,13 @@ func completeInitConfig(cfg *KubeadmConfig, s InitSettings) error {
 }
 
 // FinishInitConfig adds what the phases before kubeadm found: the package's
-// Kubernetes version (when the user set none) and the kubelet's resolv.conf.
-func FinishInitConfig(cfg *KubeadmConfig, kubernetesVersion, kubeletResolvConf string) {
+// Kubernetes version (when the user set none), the kubelet's resolv.conf and
+// the kubelet's cgroup driver (containerd's, unless the user gave a
+// KubeletConfiguration).
+func FinishInitConfig(cfg *KubeadmConfig, kubernetesVersion, kubeletResolvConf, cgroupDriver string) {
+	if cgroupDriver != "" && !cfg.hasKind("KubeletConfiguration") {
+		cfg.Other = append(cfg.Other, []byte("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: "+cgroupDriver+"\n"))
+	}
 	if v := cfg.Cluster.KubernetesVersion; (v == "" || v == "stable-1" || v == "stable") && kubernetesVersion != "" {
 		cfg.Cluster.KubernetesVersion = kubernetesVersion
 	}

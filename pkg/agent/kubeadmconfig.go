@@ -140,3 +140,16 @@ func ApplyEdgeClusterSettings(cc *kubeadmv1.ClusterConfiguration) {
 func SetKubeletArg(nr *kubeadmv1.NodeRegistrationOptions, name, value string) {
 	nr.KubeletExtraArgs = setArg(nr.KubeletExtraArgs, name, value)
 }
+
+// hasKind reports whether a passed-through document is of kind.
+func (c *KubeadmConfig) hasKind(kind string) bool {
+	for _, d := range c.Other {
+		var tm struct {
+			Kind string `json:"kind"`
+		}
+		if yaml.Unmarshal(d, &tm) == nil && tm.Kind == kind {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,185 @@
+//go:build e2e
+
+package agent
+
+import (
+	"context"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/edgeops/edgeops/pkg/joininfo"
+)
+
+// TestAgentOnLabHosts: a plain cluster (init --enable-edge=false, join a
+// worker), both nodes Ready; reset leaves both hosts as they were; then an
+// edge cluster (init --enable-edge=true, join --node-role edge) with the
+// edge components applied and placed; reset again, twice.
+func TestAgentOnLabHosts(t *testing.T) {
+	l := newLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	defer cancel()
+	pkgM := l.stage(ctx, master)
+	pkgW := l.stage(ctx, worker)
+	// Leftovers of an earlier, interrupted run would spoil the baseline.
+	l.must(ctx, worker, remoteEdgeadm+" reset --force")
+	l.must(ctx, master, remoteEdgeadm+" reset --force")
+	before := map[string]string{master: l.snapshot(ctx, master), worker: l.snapshot(ctx, worker)}
+
+	// Plain Kubernetes.
+	initOut, _ := l.timed(ctx, master, "edgeadm init --enable-edge=false", fmt.Sprintf(
+		"%s init --enable-edge=false --install-pkg-path %s --runtime-binary %s --skip-token-print --apiserver-advertise-address %s 2>&1",
+		remoteEdgeadm, pkgM, runtimeBinary, master))
+	info := l.checkInitOutput(ctx, initOut)
+	l.copyJoinInfo(ctx, worker)
+	joinOut, _ := l.timed(ctx, worker, "edgeadm join --node-role worker", fmt.Sprintf(
+		"%s join --join-info-file /etc/edgeadm/join-info.json --node-role worker --enable-edge=false --install-pkg-path %s --runtime-binary %s 2>&1",
+		remoteEdgeadm, pkgW, runtimeBinary))
+	for _, s := range info.Secrets() {
+		if strings.Contains(joinOut, s) {
+			t.Errorf("edgeadm join printed a secret")
+		}
+	}
+	l.waitFor(ctx, "2 nodes Ready", readyCmd, 5*time.Minute, allReady(2))
+	l.waitFor(ctx, "CoreDNS ready (pod network works)", "kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}'",
+		5*time.Minute, func(s string) bool { return strings.TrimSpace(s) == "2" })
+	if out := l.kubectl(ctx, "get ns"); strings.Contains(out, "edge-system") {
+		t.Errorf("--enable-edge=false applied the edge components:\n%s", out)
+	}
+	if out := l.must(ctx, worker, "cat /etc/cni/net.d/10-edgeops.conflist"); !strings.Contains(out, `"bridge": "cni0"`) {
+		t.Errorf("worker CNI config:\n%s", out)
+	}
+	// token create mints fresh information without printing it.
+	out := l.must(ctx, master, remoteEdgeadm+" token create --join-info-file /etc/edgeadm/join-info-2.json 2>&1 && stat -c %a /etc/edgeadm/join-info-2.json")
+	if !strings.HasSuffix(strings.TrimSpace(out), "600") || strings.Contains(out, info.Token) {
+		t.Errorf("token create: %s", out)
+	}
+
+	l.resetBoth(ctx, before, "after the plain cluster")
+
+	// Edge cluster.
+	l.timed(ctx, master, "edgeadm init --enable-edge=true", fmt.Sprintf(
+		"%s init --install-pkg-path %s --runtime-binary %s --skip-token-print --apiserver-advertise-address %s 2>&1",
+		remoteEdgeadm, pkgM, runtimeBinary, master))
+	l.copyJoinInfo(ctx, worker)
+	joinOut, _ = l.timed(ctx, worker, "edgeadm join --node-role edge", fmt.Sprintf(
+		"%s join --join-info-file /etc/edgeadm/join-info.json --node-role edge --install-pkg-path %s --runtime-binary %s 2>&1",
+		remoteEdgeadm, pkgW, runtimeBinary))
+	if !strings.Contains(joinOut, "lite-apiserver") {
+		t.Errorf("edge join said nothing about lite-apiserver:\n%s", joinOut)
+	}
+	l.waitFor(ctx, "2 nodes Ready (edge)", readyCmd, 5*time.Minute, allReady(2))
+	l.checkEdge(ctx)
+
+	l.resetBoth(ctx, before, "after the edge cluster")
+	l.must(ctx, worker, remoteEdgeadm+" reset --force")
+	l.must(ctx, master, remoteEdgeadm+" reset --force")
+	l.assertClean(ctx, master, before[master], "after a second reset")
+	l.assertClean(ctx, worker, before[worker], "after a second reset")
+}
+
+const readyCmd = `kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}'`
+
+func allReady(n int) func(string) bool {
+	return func(s string) bool {
+		ready := 0
+		for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
+			if strings.HasSuffix(l, "=True") {
+				ready++
+			}
+		}
+		return ready == n
+	}
+}
+
+// checkInitOutput: init says edgeadm join, prints no secret, writes the join information root-only.
+func (l *lab) checkInitOutput(ctx context.Context, out string) joininfo.Info {
+	l.t.Helper()
+	if !strings.Contains(out, "edgeadm join") || strings.Contains(out, "kubeadm join") {
+		l.t.Errorf("init does not print 'edgeadm join' commands:\n%s", out)
+	}
+	if mode := strings.TrimSpace(l.must(ctx, master, "stat -c %a /etc/edgeadm/join-info.json")); mode != "600" {
+		l.t.Errorf("join information mode %s, want 600", mode)
+	}
+	local := filepath.Join(l.t.TempDir(), "join-info.json")
+	args := append(l.sshArgs(), "-q", "root@"+master+":/etc/edgeadm/join-info.json", local)
+	if b, err := execOut(ctx, "scp", args...); err != nil {
+		l.t.Fatalf("fetch join information: %v %s", err, b)
+	}
+	info, err := joininfo.ReadFile(local)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	if info.APIServerEndpoint != master+":6443" || info.KubernetesVersion != "v1.34.4" {
+		l.t.Errorf("join information: %s", info)
+	}
+	for _, s := range info.Secrets() {
+		if strings.Contains(out, s) {
+			l.t.Errorf("init printed a secret")
+		}
+	}
+	if out := l.must(ctx, master, "ls /etc/edgeadm"); strings.Contains(out, "kubeadm.yaml") {
+		l.t.Errorf("generated kubeadm config (with the token) left on the host")
+	}
+	return info
+}
+
+// checkEdge: the edge node is labelled and tainted, the edge components
+// are applied with the right images, namespace and placement, the
+// controller settings are in place, and the control plane node is no edge node.
+func (l *lab) checkEdge(ctx context.Context) {
+	l.t.Helper()
+	node := strings.TrimSpace(l.must(ctx, worker, "hostname"))
+	labels := l.kubectl(ctx, "get node "+node+` -o jsonpath='{.metadata.labels.edgeops\.io/node-role} {.spec.taints[*].key}'`)
+	if !strings.HasPrefix(labels, "edge ") || !strings.Contains(labels, "edgeops.io/edge") {
+		l.t.Errorf("edge node %s: label and taints %q", node, labels)
+	}
+	objs := l.kubectl(ctx, `-n edge-system get deploy,ds -o jsonpath='{range .items[*]}{.kind}/{.metadata.name} {.spec.template.spec.containers[0].image} {.spec.template.spec.nodeSelector}{"\n"}{end}'`)
+	want := []struct{ obj, image, selector string }{
+		{"Deployment/tunnel-cloud", "superedge.tencentcloudcr.com/superedge/tunnel:v0.9.0", "node-role.kubernetes.io/control-plane"},
+		{"Deployment/application-grid-controller", "superedge.tencentcloudcr.com/superedge/application-grid-controller:v0.9.0", "node-role.kubernetes.io/control-plane"},
+		{"Deployment/edge-health-admission", "superedge.tencentcloudcr.com/superedge/edge-health-admission:v0.9.0", "node-role.kubernetes.io/control-plane"},
+		{"DaemonSet/tunnel-edge", "superedge.tencentcloudcr.com/superedge/tunnel:v0.9.0", `"edgeops.io/node-role":"edge"`},
+		{"DaemonSet/application-grid-wrapper", "superedge.tencentcloudcr.com/superedge/application-grid-wrapper:v0.9.0", `"edgeops.io/node-role":"edge"`},
+		{"DaemonSet/edge-health", "superedge.tencentcloudcr.com/superedge/edge-health:v0.9.0", `"edgeops.io/node-role":"edge"`},
+	}
+	for _, w := range want {
+		found := false
+		for _, line := range strings.Split(objs, "\n") {
+			if strings.HasPrefix(line, w.obj+" ") {
+				found = true
+				if !strings.Contains(line, " "+w.image+" ") || !strings.Contains(line, w.selector) {
+					l.t.Errorf("%s: %q, want image %s and node selector %s", w.obj, line, w.image, w.selector)
+				}
+			}
+		}
+		if !found {
+			l.t.Errorf("%s not applied; edge-system holds:\n%s", w.obj, objs)
+		}
+	}
+	// The DaemonSets' pods are scheduled onto the edge node (their images are not
+	// available here, so they cannot start; the node must stay Ready regardless).
+	pods := l.kubectl(ctx, `-n edge-system get pods -o jsonpath='{range .items[*]}{.metadata.name} {.spec.nodeName}{"\n"}{end}'`)
+	for _, ds := range []string{"tunnel-edge-", "edge-health-", "application-grid-wrapper-"} {
+		if !strings.Contains(pods, ds) || !strings.Contains(pods, node) {
+			l.t.Errorf("no %s pod on edge node %s:\n%s", ds, node, pods)
+		}
+	}
+	if out := l.must(ctx, master, "cat /etc/kubernetes/manifests/kube-controller-manager.yaml"); !strings.Contains(out, "--node-monitor-grace-period=5m0s") {
+		l.t.Errorf("controller manager lacks the edge grace period")
+	}
+	if out := l.kubectl(ctx, "get pods -A -o wide"); strings.Contains(out, "lite-apiserver") {
+		l.t.Errorf("lite-apiserver runs though its image is missing:\n%s", out)
+	}
+}
+
+// resetBoth resets the worker, then the master, and checks both are as before init.
+func (l *lab) resetBoth(ctx context.Context, before map[string]string, when string) {
+	l.t.Helper()
+	l.timed(ctx, worker, "edgeadm reset --force", remoteEdgeadm+" reset --force 2>&1")
+	l.timed(ctx, master, "edgeadm reset --force", remoteEdgeadm+" reset --force 2>&1")
+	l.assertClean(ctx, master, before[master], when)
+	l.assertClean(ctx, worker, before[worker], when)
+}
