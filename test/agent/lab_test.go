@@ -56,7 +56,9 @@ func newLab(t *testing.T) *lab {
 		dir = t.TempDir()
 	}
 	l := &lab{t: t, root: root, dir: dir, bundle: b, edgeadm: filepath.Join(dir, "edgeadm")}
-	l.local("go", "build", "-o", l.edgeadm, "./cmd/edgeadm")
+	// Versioned as a release build is, so 'edgeadm version' tells kubeadm's version.
+	l.local("go", "build", "-ldflags", "-X k8s.io/component-base/version.gitVersion=v1.34.4 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34",
+		"-o", l.edgeadm, "./cmd/edgeadm")
 	l.local("scripts/lab", "up", "2")
 	if os.Getenv("AGENT_KEEP_LAB") == "" {
 		t.Cleanup(func() { l.local("scripts/lab", "down") })
