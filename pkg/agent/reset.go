@@ -20,6 +20,8 @@ var resetPaths = []string{
 	"/var/lib/etcd", "/var/lib/cni", "/run/flannel", "/etc/crictl.yaml", "/var/log/pods", "/var/log/containers",
 	"/etc/systemd/system/kubelet.service.d", SysctlFile, ModulesFile, CNIConflist,
 	"/etc/cni/net.d/10-flannel.conflist", "/var/lib/lite-apiserver", "/etc/default/kubelet",
+	// Made by the kubelet (volume plugin folder) and containerd (its opt plugin).
+	"/usr/libexec/kubernetes", "/opt/containerd",
 }
 
 // emptyDirs are removed if nothing else is left in them.
@@ -62,8 +64,14 @@ func Reset(ctx context.Context, h *Host) error {
 		}
 	}
 	killShims(h)
-	if err := unmountUnder(h, "/run/containerd", containerdState, "/var/lib/kubelet"); err != nil {
+	if err := unmountUnder(h, "/run/containerd", containerdState, "/var/lib/kubelet", "/run/netns"); err != nil {
 		errs = append(errs, err)
+	}
+	// Pod network namespaces containerd pinned (normally gone with their pods).
+	if netns, _ := filepath.Glob(h.Path("/run/netns/cni-*")); len(netns) > 0 {
+		for _, n := range netns {
+			_ = os.Remove(n)
+		}
 	}
 	if in != nil {
 		for _, f := range in.Files {
@@ -143,7 +151,7 @@ func unmountUnder(h *Host, dirs ...string) error {
 		}
 		mp := fields[4]
 		for _, d := range dirs {
-			if strings.HasPrefix(mp, d+"/") {
+			if strings.HasPrefix(mp, d+"/") && (d != "/run/netns" || strings.HasPrefix(mp, "/run/netns/cni-")) {
 				mounts = append(mounts, mp)
 			}
 		}
