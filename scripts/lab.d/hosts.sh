@@ -99,6 +99,7 @@ remove_host() {
 	local i=$1 name
 	name=$(host_name "$i")
 	say "removing $name"
+	netem_rule DEL "$i"
 	netem_stop "$i"
 	heal_rules "$(host_ip "$i")"
 	docker rm -f -v "$name" >/dev/null 2>&1 || true

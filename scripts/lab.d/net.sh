@@ -55,12 +55,18 @@ lab_rules() {
 	iptables -w -S DOCKER-USER 2>/dev/null | grep -E -- "--comment \"?edgeops-lab:$LAB_NAME:$1" || true
 }
 
+# lab_mangle_rules: this lab's rules in mangle PREROUTING (slow's NFQUEUE rules).
+lab_mangle_rules() {
+	iptables -w -t mangle -S PREROUTING 2>/dev/null | grep -E -- "--comment \"?edgeops-lab:$LAB_NAME:" || true
+}
+
+# delete_rules [TABLE]: deletes the iptables -S lines read from stdin.
 delete_rules() {
-	local line args
+	local table=${1:-filter} line args
 	while read -r line; do
 		[[ -n $line ]] || continue
 		read -ra args <<<"${line/#-A /-D }"
-		iptables -w "${args[@]//\"/}" || true
+		iptables -w -t "$table" "${args[@]//\"/}" || true
 	done
 }
 

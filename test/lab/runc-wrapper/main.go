@@ -31,19 +31,21 @@ func run(args []string) error {
 		}
 	}
 	self, _ := os.Executable()
-	real, err := findRunc(self, os.Getenv("RUNC_LAB_REAL"), os.Getenv("PATH"))
+	real, err := findRunc(self, os.Getenv("RUNC_LAB_REAL"), os.Getenv("PATH"), defaultRuncs())
 	if err != nil {
 		return err
 	}
 	return syscall.Exec(real, append([]string{real}, args[1:]...), os.Environ())
 }
 
-// candidates are tried in order after $RUNC_LAB_REAL; $PATH entries come after
-// them so that the bundle's runc (in /usr/local) wins inside lab hosts.
-var candidates = []string{"/usr/local/bin/runc", "/usr/local/sbin/runc", "/usr/sbin/runc", "/usr/bin/runc"}
+// defaultRuncs are tried in order after $RUNC_LAB_REAL; $PATH entries come
+// after them so that the bundle's runc (in /usr/local) wins inside lab hosts.
+func defaultRuncs() []string {
+	return []string{"/usr/local/bin/runc", "/usr/local/sbin/runc", "/usr/sbin/runc", "/usr/bin/runc"}
+}
 
 // findRunc returns the first executable runc that is not this wrapper.
-func findRunc(self, override, path string) (string, error) {
+func findRunc(self, override, path string, candidates []string) (string, error) {
 	list := []string{}
 	if override != "" {
 		list = append(list, override)

@@ -1,0 +1,273 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+const (
+	testLab    = "edgeops-labtest"
+	testSubnet = "172.28.10.0/24"
+	gateway    = "172.28.10.1"
+)
+
+var hostIPs = []string{"172.28.10.11", "172.28.10.12"}
+
+// lab drives scripts/lab for one test lab.
+type lab struct {
+	t      *testing.T
+	script string
+	dir    string
+}
+
+func (l *lab) env() []string {
+	return append(os.Environ(), "LAB_NAME="+testLab, "LAB_SUBNET="+testSubnet, "LAB_DIR="+l.dir)
+}
+
+// run runs scripts/lab with args and returns its combined output.
+func (l *lab) run(ctx context.Context, args ...string) (string, error) {
+	cmd := exec.CommandContext(ctx, l.script, args...)
+	cmd.Env = l.env()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return string(out), fmt.Errorf("scripts/lab %s: %w\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out), nil
+}
+
+func (l *lab) must(ctx context.Context, args ...string) string {
+	l.t.Helper()
+	out, err := l.run(ctx, args...)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return out
+}
+
+// ssh runs cmd on ip with plain OpenSSH, the lab key and strict host keys.
+func (l *lab) ssh(ctx context.Context, ip, cmd string) (string, error) {
+	c := exec.CommandContext(ctx, "ssh", "-i", filepath.Join(l.dir, "key"),
+		"-o", "UserKnownHostsFile="+filepath.Join(l.dir, "known_hosts"), "-o", "StrictHostKeyChecking=yes",
+		"-o", "BatchMode=yes", "-o", "ConnectTimeout=5", "-o", "LogLevel=ERROR", "root@"+ip, cmd)
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	err := c.Run()
+	if err != nil {
+		return out.String(), fmt.Errorf("host %s: ssh %q: %w: %s", ip, cmd, err, out.String())
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
+func (l *lab) mustSSH(ctx context.Context, ip, cmd string) string {
+	l.t.Helper()
+	out, err := l.ssh(ctx, ip, cmd)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return out
+}
+
+var rttRE = regexp.MustCompile(`rtt min/avg/max/mdev = ([0-9.]+)/([0-9.]+)/`)
+
+// minRTT pings to from host from and returns the smallest RTT seen.
+func (l *lab) minRTT(ctx context.Context, from, to string) (time.Duration, error) {
+	out, err := l.ssh(ctx, from, "ping -n -q -c 10 -i 0.2 -W 2 "+to)
+	m := rttRE.FindStringSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("ping %s from %s: no reply: %v", to, from, err)
+	}
+	ms, perr := strconv.ParseFloat(m[1], 64)
+	if perr != nil {
+		return 0, perr
+	}
+	return time.Duration(ms * float64(time.Millisecond)), nil
+}
+
+func newLab(t *testing.T) *lab {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("the lab needs root (privileged containers, iptables); run the tests as root")
+	}
+	if _, err := exec.LookPath("ssh"); err != nil {
+		t.Skip("no ssh client (apt-get install openssh-client)")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := &lab{t: t, script: filepath.Join(root, "scripts", "lab"), dir: t.TempDir()}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	if out, err := l.run(ctx, "ensure-docker"); err != nil {
+		t.Skipf("no Docker engine can run here, so no lab hosts: %v", strings.TrimSpace(out))
+	}
+	return l
+}
+
+func TestLab(t *testing.T) {
+	l := newLab(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 9*time.Minute)
+	defer cancel()
+	t.Cleanup(func() {
+		cctx, ccancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer ccancel()
+		_, _ = l.run(cctx, "down")
+	})
+	// A leftover from an interrupted run must not decide anything.
+	l.must(ctx, "down")
+	l.must(ctx, "up", "2")
+
+	t.Run("hosts are separate machines", func(t *testing.T) {
+		seen := map[string]string{}
+		marker := fmt.Sprintf("/root/lab-test-%d", time.Now().UnixNano())
+		l.mustSSH(ctx, hostIPs[0], "touch "+marker)
+		for i, ip := range hostIPs {
+			checks := []struct{ name, cmd, want string }{
+				{"systemd is PID 1 and running", "systemctl is-system-running", "running"},
+				{"own address", "ip -4 -o addr show dev eth0 | awk '{print $4}'", ip + "/24"},
+				{"nameserver inside the lab", "awk '/^nameserver/ {print $2}' /etc/resolv.conf", gateway},
+				{"runc wrapper", "test -x /usr/local/sbin/runc-lab && echo ok", "ok"},
+				{"containerd volume", "findmnt -n -o TARGET /var/lib/containerd", "/var/lib/containerd"},
+				{"own filesystem", "test -e " + marker + " && echo present || echo absent", map[bool]string{true: "present", false: "absent"}[i == 0]},
+			}
+			for _, c := range checks {
+				if got := l.mustSSH(ctx, ip, c.cmd); got != c.want {
+					t.Errorf("host %s: %s: %q gave %q, want %q", ip, c.name, c.cmd, got, c.want)
+				}
+			}
+			name := l.mustSSH(ctx, ip, "hostname")
+			if other, dup := seen[name]; dup {
+				t.Errorf("hosts %s and %s share the hostname %q", other, ip, name)
+			}
+			seen[name] = ip
+			mid := l.mustSSH(ctx, ip, "cat /etc/machine-id")
+			if other, dup := seen["machine-id "+mid]; dup || len(mid) != 32 {
+				t.Errorf("host %s: machine-id %q is not unique (also %s) or malformed", ip, mid, other)
+			}
+			seen["machine-id "+mid] = ip
+		}
+		inv, err := os.ReadFile(filepath.Join(l.dir, "hosts.yaml"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{"address: " + hostIPs[0] + "\n    role: master", "address: " + hostIPs[1] + "\n    role: edge",
+			"runtimeBinary: /usr/local/sbin/runc-lab", "identityFiles: [key]", "knownHosts: known_hosts", "hostKeyPolicy: strict"} {
+			if !strings.Contains(string(inv), want) {
+				t.Errorf("hosts.yaml lacks %q:\n%s", want, inv)
+			}
+		}
+		if st, err := os.Stat(filepath.Join(l.dir, "key")); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("lab key: %v, mode %v, want 0600", err, st.Mode().Perm())
+		}
+	})
+
+	t.Run("up is idempotent", func(t *testing.T) {
+		before := l.mustSSH(ctx, hostIPs[1], "cat /proc/1/stat | cut -d' ' -f22") // PID 1's start time
+		l.must(ctx, "up", "2")
+		if after := l.mustSSH(ctx, hostIPs[1], "cat /proc/1/stat | cut -d' ' -f22"); after != before {
+			t.Errorf("a second 'up 2' rebooted host %s (PID 1 start %s -> %s)", hostIPs[1], before, after)
+		}
+	})
+
+	t.Run("traffic leaving the lab is dropped", func(t *testing.T) {
+		out, err := exec.CommandContext(ctx, "iptables", "-w", "-S", "DOCKER-USER").CombinedOutput()
+		if err != nil {
+			t.Fatalf("iptables -S DOCKER-USER: %v: %s", err, out)
+		}
+		re := regexp.MustCompile(`-A DOCKER-USER -i (br-\S+) ! -o (br-\S+) -m comment --comment "?edgeops-lab:` + testLab + `:isolate"? -j DROP`)
+		if m := re.FindStringSubmatch(string(out)); m == nil || m[1] != m[2] {
+			t.Errorf("no isolation rule for lab %s in DOCKER-USER:\n%s", testLab, out)
+		}
+		// This machine (the gateway) stays reachable.
+		if _, err := l.minRTT(ctx, hostIPs[0], gateway); err != nil {
+			t.Errorf("the lab gateway is not reachable: %v", err)
+		}
+	})
+
+	t.Run("kill and start", func(t *testing.T) {
+		l.must(ctx, "kill", "2")
+		if out, err := l.ssh(ctx, hostIPs[1], "true"); err == nil {
+			t.Fatalf("killed host %s still answers ssh: %s", hostIPs[1], out)
+		}
+		l.must(ctx, "start", hostIPs[1])
+		if got := l.mustSSH(ctx, hostIPs[1], "systemctl is-system-running --wait"); got != "running" {
+			t.Errorf("restarted host: systemd %q, want running", got)
+		}
+	})
+
+	t.Run("cut and heal", func(t *testing.T) {
+		if _, err := l.minRTT(ctx, hostIPs[0], hostIPs[1]); err != nil {
+			t.Fatalf("before cut: %v", err)
+		}
+		l.must(ctx, "cut", testLab+"-2")
+		if out, err := l.ssh(ctx, hostIPs[0], "timeout 3 bash -c '</dev/tcp/"+hostIPs[1]+"/22' && echo connected || echo timeout"); err != nil || out != "timeout" {
+			t.Errorf("cut host %s: a TCP connect from %s gave %q (%v), want a timeout", hostIPs[1], hostIPs[0], out, err)
+		}
+		if out, err := l.ssh(ctx, hostIPs[1], "ping -n -c 2 -W 1 "+hostIPs[0]+" >/dev/null && echo reached || echo lost"); err != nil || out != "lost" {
+			t.Errorf("cut host %s reached %s: %q (%v)", hostIPs[1], hostIPs[0], out, err)
+		}
+		if _, err := l.ssh(ctx, hostIPs[1], "true"); err != nil {
+			t.Errorf("ssh from this machine to the cut host must still work: %v", err)
+		}
+		l.must(ctx, "heal", "2")
+		if _, err := l.minRTT(ctx, hostIPs[0], hostIPs[1]); err != nil {
+			t.Errorf("after heal: %v", err)
+		}
+	})
+
+	t.Run("slow", func(t *testing.T) {
+		base, err := l.minRTT(ctx, hostIPs[0], hostIPs[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		l.must(ctx, "slow", "2", "edge")
+		slowed, err := l.minRTT(ctx, hostIPs[0], hostIPs[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		// edge adds 80 ms to every packet the host sends: the RTT rises by that much.
+		if rise := slowed - base; rise < 78*time.Millisecond || rise > 130*time.Millisecond {
+			t.Errorf("slow edge: RTT %v -> %v (rise %v), want a rise of about 80ms", base, slowed, rise)
+		}
+		t.Logf("RTT %v -> %v with profile edge", base, slowed)
+		l.must(ctx, "slow", "2", "clear")
+		cleared, err := l.minRTT(ctx, hostIPs[0], hostIPs[1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cleared > base+20*time.Millisecond {
+			t.Errorf("slow clear: RTT %v, want back near %v", cleared, base)
+		}
+	})
+
+	t.Run("down leaves nothing", func(t *testing.T) {
+		l.must(ctx, "slow", "1", "edge") // down must also undo faults
+		l.must(ctx, "cut", "1")
+		l.must(ctx, "down")
+		for _, c := range [][]string{
+			{"docker", "ps", "-aq", "--filter", "label=edgeops.lab=" + testLab},
+			{"docker", "network", "ls", "-q", "--filter", "label=edgeops.lab=" + testLab},
+			{"docker", "volume", "ls", "-q", "--filter", "label=edgeops.lab=" + testLab},
+		} {
+			out, err := exec.CommandContext(ctx, c[0], c[1:]...).CombinedOutput()
+			if err != nil || len(bytes.TrimSpace(out)) != 0 {
+				t.Errorf("after down, %s: %q (%v), want nothing", strings.Join(c, " "), out, err)
+			}
+		}
+		for _, table := range []string{"filter", "mangle"} {
+			out, _ := exec.CommandContext(ctx, "iptables", "-w", "-t", table, "-S").CombinedOutput()
+			if strings.Contains(string(out), "edgeops-lab:"+testLab+":") {
+				t.Errorf("after down, iptables %s still has rules of lab %s:\n%s", table, testLab, out)
+			}
+		}
+	})
+}
