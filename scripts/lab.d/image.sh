@@ -1,6 +1,8 @@
 # The lab host image: a Debian root fs made with debootstrap from Debian's
-# packages, imported as a local image and cached by the hash of this recipe
-# (this file, rootfs/ and the runc wrapper's source), so it is built once per machine.
+# packages, imported as a local image and cached by the hash of its recipe
+# (this file, rootfs/ and the runc wrapper's source), so it is built once per
+# machine. The debootstrap output (the slow part) is kept as a tarball keyed by
+# suite and package list alone, so a change to the rest costs seconds.
 # shellcheck shell=bash
 
 IMAGE_SUITE=bookworm
@@ -49,17 +51,41 @@ ensure_image() {
 	with_lock image build_image "$IMAGE"
 }
 
-build_image() {
-	local image=$1 work rootfs mirror start=$SECONDS
-	docker image inspect "$image" >/dev/null 2>&1 && return 0 # built by another lab while we waited
+# base_tar prints the cached debootstrap tarball, making it when missing.
+base_tar() {
+	local key tar log mirror start=$SECONDS
+	key=$(printf '%s %s %s\n' "$IMAGE_SUITE" "$IMAGE_PACKAGES" minbase | sha256sum | cut -c1-12)
+	tar=$LAB_STATE/base/debootstrap-$key.tar
+	if [[ -f $tar ]]; then
+		echo "$tar"
+		return 0
+	fi
 	command -v debootstrap >/dev/null || apt_install debootstrap
+	mkdir -p "$LAB_STATE/base"
+	local dir=$LAB_STATE/base/rootfs-$key
+	log=$LAB_STATE/base/debootstrap-$key.log
+	mirror=$(debian_mirror)
+	rm -rf "$dir"
+	say "debootstrap $IMAGE_SUITE from $mirror (cold: a few minutes; log $log)"
+	debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$IMAGE_SUITE" "$dir" "$mirror" >"$log" 2>&1 ||
+		die "debootstrap from $mirror failed: see $log"
+	tar -C "$dir" --numeric-owner -cf "$tar.tmp" . || die "packing $dir failed"
+	mv -f "$tar.tmp" "$tar"
+	rm -rf "$dir"
+	find "$LAB_STATE/base" -maxdepth 1 -name 'debootstrap-*.tar' ! -name "$(basename "$tar")" -delete
+	say "debootstrap done in $((SECONDS - start)) s"
+	echo "$tar"
+}
+
+build_image() {
+	local image=$1 work rootfs base start=$SECONDS
+	docker image inspect "$image" >/dev/null 2>&1 && return 0 # built by another lab while we waited
+	base=$(base_tar)
 	work=$LAB_STATE/build/${image#*:}
 	rootfs=$work/rootfs
-	rm -rf "$work" && mkdir -p "$work"
-	mirror=$(debian_mirror)
-	say "building host image $image (cold: debootstrap ~1 min, log $work/debootstrap.log)"
-	debootstrap --variant=minbase --include="$IMAGE_PACKAGES" "$IMAGE_SUITE" "$rootfs" "$mirror" \
-		>"$work/debootstrap.log" 2>&1 || die "debootstrap from $mirror failed: see $work/debootstrap.log"
+	rm -rf "$work" && mkdir -p "$rootfs"
+	say "building host image $image"
+	tar -C "$rootfs" --numeric-owner -xf "$base" || die "unpacking $base failed"
 	configure_rootfs "$rootfs"
 	say "importing the root fs ($(du -sh "$rootfs" | cut -f1))"
 	tar -C "$rootfs" --numeric-owner -cf - . |
@@ -68,6 +94,9 @@ build_image() {
 		die "docker import of $rootfs failed"
 	rm -rf "$work"
 	say "host image $image built in $((SECONDS - start)) s"
+	# Older recipes' images, unless a host still uses them.
+	docker images --format '{{.Repository}}:{{.Tag}}' "${image%%:*}" | grep -vx "$image" |
+		xargs -r docker image rm >/dev/null 2>&1 || true
 }
 
 configure_rootfs() {
@@ -78,7 +107,7 @@ configure_rootfs() {
 	# Host keys and machine-id are per host: made at first boot / at create.
 	rm -f "$r"/etc/ssh/ssh_host_*
 	: >"$r/etc/machine-id"
-	rm -f "$r/var/lib/dbus/machine-id"
+	rm -f "$r/var/lib/dbus/machine-id" "$r/usr/local/sbin/runc-lab.src"
 	install -d -m 0700 "$r/root/.ssh"
 	# systemd's default sysctls would be applied machine-wide by a privileged host.
 	rm -f "$r"/usr/lib/sysctl.d/50-*.conf

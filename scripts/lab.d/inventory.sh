@@ -47,7 +47,12 @@ write_inventory() {
 # expand_roles N SPEC prints N roles: SPEC is "master,edge,worker,..."; hosts
 # past the list take its last role. The default is master then edge.
 expand_roles() {
-	local n=$1 spec=${2:-master,edge} i r
+	local n=$1 spec=${2:-} i r
+	if [[ -z $spec ]]; then
+		echo master
+		for ((i = 1; i < n; i++)); do echo edge; done
+		return 0
+	fi
 	local list
 	IFS=, read -ra list <<<"$spec"
 	((${#list[@]} > 0)) || die "--roles is empty: give e.g. --roles master,edge,worker"
