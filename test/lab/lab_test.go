@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgeops/edgeops/pkg/inventory"
 )
 
 const (
@@ -30,7 +32,8 @@ type lab struct {
 }
 
 func (l *lab) env() []string {
-	return append(os.Environ(), "LAB_NAME="+testLab, "LAB_SUBNET="+testSubnet, "LAB_DIR="+l.dir)
+	return append(os.Environ(), "LAB_NAME="+testLab, "LAB_SUBNET="+testSubnet, "LAB_DIR="+l.dir,
+		"EDGEOPS_BUNDLE="+filepath.Join(l.dir, "bundle.tar.gz"))
 }
 
 // run runs scripts/lab with args and returns its combined output.
@@ -92,6 +95,37 @@ func (l *lab) minRTT(ctx context.Context, from, to string) (time.Duration, error
 	return time.Duration(ms * float64(time.Millisecond)), nil
 }
 
+// checkInventory loads the lab's hosts.yaml with the real inventory loader:
+// it must validate and describe the lab's hosts with the given roles.
+func checkInventory(t *testing.T, dir string, roles []inventory.Role) {
+	t.Helper()
+	inv, err := inventory.Load(filepath.Join(dir, "hosts.yaml"))
+	if err != nil {
+		t.Fatalf("hosts.yaml does not validate: %v", err)
+	}
+	if len(inv.Hosts) != len(roles) {
+		t.Fatalf("hosts.yaml has %d hosts, want %d", len(inv.Hosts), len(roles))
+	}
+	for i, h := range inv.Hosts {
+		if h.Address != hostIPs[i] || h.Role != roles[i] {
+			t.Errorf("hosts[%d] = %s %s, want %s %s", i, h.Address, h.Role, hostIPs[i], roles[i])
+		}
+	}
+	want := []struct{ field, got, want string }{
+		{"cluster.containerRuntime.runtimeBinary", inv.Cluster.ContainerRuntime.RuntimeBinary, "/usr/local/sbin/runc-lab"},
+		{"cluster.installPackage.path", inv.Cluster.InstallPackage.Path, filepath.Join(dir, "bundle.tar.gz")},
+		{"ssh.user", inv.SSH.User, "root"},
+		{"ssh.identityFiles", strings.Join(inv.SSH.IdentityFiles, ","), filepath.Join(dir, "key")},
+		{"ssh.knownHosts", inv.SSH.KnownHosts, filepath.Join(dir, "known_hosts")},
+		{"ssh.hostKeyPolicy", string(inv.SSH.HostKeyPolicy), string(inventory.HostKeyStrict)},
+	}
+	for _, w := range want {
+		if w.got != w.want {
+			t.Errorf("hosts.yaml %s = %q, want %q", w.field, w.got, w.want)
+		}
+	}
+}
+
 func newLab(t *testing.T) *lab {
 	t.Helper()
 	if os.Geteuid() != 0 {
@@ -105,6 +139,10 @@ func newLab(t *testing.T) *lab {
 		t.Fatal(err)
 	}
 	l := &lab{t: t, script: filepath.Join(root, "scripts", "lab"), dir: t.TempDir()}
+	// hosts.yaml names an install package; the loader wants the file to exist.
+	if err := os.WriteFile(filepath.Join(l.dir, "bundle.tar.gz"), nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	if out, err := l.run(ctx, "ensure-docker"); err != nil {
@@ -155,16 +193,7 @@ func TestLab(t *testing.T) {
 			}
 			seen["machine-id "+mid] = ip
 		}
-		inv, err := os.ReadFile(filepath.Join(l.dir, "hosts.yaml"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		for _, want := range []string{"address: " + hostIPs[0] + "\n    role: master", "address: " + hostIPs[1] + "\n    role: edge",
-			"runtimeBinary: /usr/local/sbin/runc-lab", "identityFiles: [key]", "knownHosts: known_hosts", "hostKeyPolicy: strict"} {
-			if !strings.Contains(string(inv), want) {
-				t.Errorf("hosts.yaml lacks %q:\n%s", want, inv)
-			}
-		}
+		checkInventory(t, l.dir, []inventory.Role{inventory.RoleMaster, inventory.RoleEdge})
 		if st, err := os.Stat(filepath.Join(l.dir, "key")); err != nil || st.Mode().Perm() != 0o600 {
 			t.Errorf("lab key: %v, mode %v, want 0600", err, st.Mode().Perm())
 		}
@@ -172,7 +201,8 @@ func TestLab(t *testing.T) {
 
 	t.Run("up is idempotent", func(t *testing.T) {
 		before := l.mustSSH(ctx, hostIPs[1], "cat /proc/1/stat | cut -d' ' -f22") // PID 1's start time
-		l.must(ctx, "up", "2")
+		l.must(ctx, "up", "2", "--roles", "master,worker")
+		checkInventory(t, l.dir, []inventory.Role{inventory.RoleMaster, inventory.RoleWorker})
 		if after := l.mustSSH(ctx, hostIPs[1], "cat /proc/1/stat | cut -d' ' -f22"); after != before {
 			t.Errorf("a second 'up 2' rebooted host %s (PID 1 start %s -> %s)", hostIPs[1], before, after)
 		}
