@@ -136,8 +136,10 @@ func (b *Builder) buildFlannel(ctx context.Context, m GoModule, out binaries) er
 	if err != nil {
 		return err
 	}
+	// flannel's udp backend is cgo; its release links statically, and so do we.
 	res, err := b.build(ctx, goBuild{name: "flannel", dir: dir, pkgs: map[string]string{"flanneld": m.Module},
-		ldflags: "-X " + m.Module + "/pkg/version.Version=" + m.Version})
+		cgo: true, tags: []string{"netgo", "osusergo"},
+		ldflags: "-X " + m.Module + "/pkg/version.Version=" + m.Version + " -linkmode external -extldflags -static"})
 	return merge(out, res, err)
 }
 

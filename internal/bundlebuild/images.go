@@ -100,6 +100,7 @@ func (b *Builder) writeImage(ctx context.Context, spec imageSpec) (string, error
 	cfg := &v1.ConfigFile{
 		Architecture: b.Arch, OS: "linux",
 		Config: v1.Config{Entrypoint: spec.entrypoint, Env: []string{imagePath}, User: spec.user, WorkingDir: "/"},
+		RootFS: v1.RootFS{Type: "layers"},
 	}
 	img, err := mutate.ConfigFile(empty.Image, cfg)
 	if err != nil {
