@@ -3,7 +3,7 @@
 
 LAB_NAME=${LAB_NAME:-edgeops-lab}
 LAB_SUBNET=${LAB_SUBNET:-172.28.0.0/24}
-LAB_DIR=${LAB_DIR:-$REPO_ROOT/lab}
+LAB_DIR=$(realpath -m "${LAB_DIR:-$REPO_ROOT/lab}")
 # Machine-wide state shared by every lab: the lab's own dockerd data root,
 # the built runc wrapper and the image build lock.
 LAB_STATE=${LAB_STATE:-/var/lib/edgeops-lab}

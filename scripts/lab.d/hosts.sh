@@ -41,6 +41,9 @@ ensure_host() {
 		state=created
 	fi
 	authorize_key "$name"
+	local image
+	image=$(docker inspect -f '{{.Config.Image}}' "$name")
+	[[ $image == "$IMAGE" ]] || say "note: $name runs $image, not the current $IMAGE ('scripts/lab down' then 'up' renews it)"
 	case $state in
 	running) ;;
 	*) docker start "$name" >/dev/null || die "docker start $name failed: see 'docker logs $name'" ;;
