@@ -55,7 +55,12 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 		if in, _ := host.LoadInstalled(); in != nil {
 			version = in.KubernetesVersion
 		}
-		agent.FinishInitConfig(cfg, version, r.KubeletResolvConf, agent.CgroupDriver(host))
+		facts := agent.NodeFacts{KubernetesVersion: version, KubeletResolvConf: r.KubeletResolvConf,
+			CgroupDriver: agent.CgroupDriver(host), ConntrackReadOnly: agent.ConntrackReadOnly(host)}
+		if facts.ConntrackReadOnly {
+			host.Warnf("nf_conntrack_max cannot be set on this host (a container?): kube-proxy is told to leave it alone (conntrack.maxPerCore: 0)")
+		}
+		agent.FinishInitConfig(cfg, facts)
 		data, err := cfg.Marshal()
 		if err != nil {
 			return fmt.Errorf("init: %w", err)

@@ -186,7 +186,7 @@ cgroupDriver: systemd
 	if err != nil {
 		t.Fatal(err)
 	}
-	FinishInitConfig(c, "v9.9.9", "/etc/edgeadm/resolv.conf", "cgroupfs")
+	FinishInitConfig(c, NodeFacts{KubernetesVersion: "v9.9.9", KubeletResolvConf: "/etc/edgeadm/resolv.conf", CgroupDriver: "cgroupfs", ConntrackReadOnly: true})
 	if c.Cluster.Networking.PodSubnet != "10.77.0.0/16" || c.Cluster.KubernetesVersion != "v1.34.4" {
 		t.Errorf("user values lost: %+v %s", c.Cluster.Networking, c.Cluster.KubernetesVersion)
 	}
@@ -197,7 +197,8 @@ cgroupDriver: systemd
 		t.Errorf("kubelet resolv-conf %q", v)
 	}
 	data, _ := c.Marshal()
-	if len(c.Other) != 1 || !strings.Contains(string(data), "kind: KubeletConfiguration") || strings.Contains(string(data), "cgroupDriver: cgroupfs") {
+	if len(c.Other) != 2 || !strings.Contains(string(data), "kind: KubeletConfiguration") || strings.Contains(string(data), "cgroupDriver: cgroupfs") ||
+		!strings.Contains(string(data), "maxPerCore: 0") {
 		t.Errorf("KubeletConfiguration not passed through:\n%s", data)
 	}
 }
@@ -345,7 +346,7 @@ func TestFinishInitConfigCgroupDriver(t *testing.T) {
 	tests := []struct{ driver, want string }{{"cgroupfs", "cgroupDriver: cgroupfs"}, {"systemd", "cgroupDriver: systemd"}, {"", ""}}
 	for _, tt := range tests {
 		c := &KubeadmConfig{Init: &kubeadmv1.InitConfiguration{}, Cluster: &kubeadmv1.ClusterConfiguration{}}
-		FinishInitConfig(c, "v1.34.4", "", tt.driver)
+		FinishInitConfig(c, NodeFacts{KubernetesVersion: "v1.34.4", CgroupDriver: tt.driver})
 		data, err := c.Marshal()
 		if err != nil {
 			t.Fatal(err)

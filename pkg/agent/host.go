@@ -3,12 +3,14 @@ package agent
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 )
 
 // Commander runs a program on the host and returns its combined output.
@@ -95,8 +97,20 @@ func (h *Host) Exists(p string) bool {
 }
 
 // Remove deletes a host path and what is under it; a missing path is fine.
+// A folder that is a mount point (busy) is emptied and kept.
 func (h *Host) Remove(p string) error {
-	if err := os.RemoveAll(h.Path(p)); err != nil {
+	err := os.RemoveAll(h.Path(p))
+	if errors.Is(err, syscall.EBUSY) {
+		entries, rerr := os.ReadDir(h.Path(p))
+		if rerr != nil {
+			return fmt.Errorf("remove %s: %w", p, err)
+		}
+		err = nil
+		for _, e := range entries {
+			err = errors.Join(err, os.RemoveAll(filepath.Join(h.Path(p), e.Name())))
+		}
+	}
+	if err != nil {
 		return fmt.Errorf("remove %s: %w", p, err)
 	}
 	return nil

@@ -150,26 +150,42 @@ func completeInitConfig(cfg *KubeadmConfig, s InitSettings) error {
 	if cfg.Cluster.Networking.PodSubnet == "" {
 		cfg.Cluster.Networking.PodSubnet = DefaultPodSubnet
 	}
-	FinishInitConfig(cfg, s.KubernetesVersion, s.KubeletResolvConf, "")
+	FinishInitConfig(cfg, NodeFacts{KubernetesVersion: s.KubernetesVersion, KubeletResolvConf: s.KubeletResolvConf})
 	if s.EnableEdge {
 		ApplyEdgeClusterSettings(cfg.Cluster)
 	}
 	return nil
 }
 
-// FinishInitConfig adds what the phases before kubeadm found: the package's
-// Kubernetes version (when the user set none), the kubelet's resolv.conf and
-// the kubelet's cgroup driver (containerd's, unless the user gave a
-// KubeletConfiguration).
-func FinishInitConfig(cfg *KubeadmConfig, kubernetesVersion, kubeletResolvConf, cgroupDriver string) {
-	if cgroupDriver != "" && !cfg.hasKind("KubeletConfiguration") {
-		cfg.Other = append(cfg.Other, []byte("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: "+cgroupDriver+"\n"))
+// NodeFacts are what the phases before kubeadm found out about the host.
+type NodeFacts struct {
+	// KubernetesVersion is the package's, used when the user set none.
+	KubernetesVersion string
+	// KubeletResolvConf, when set, becomes the kubelet's --resolv-conf.
+	KubeletResolvConf string
+	// CgroupDriver is containerd's; the kubelet must use the same.
+	CgroupDriver string
+	// ConntrackReadOnly: nf_conntrack_max cannot be written here (a container).
+	ConntrackReadOnly bool
+}
+
+// FinishInitConfig adds the host's facts: the package's Kubernetes version
+// (when the user set none), the kubelet's resolv.conf and cgroup driver
+// (unless the user gave a KubeletConfiguration), and kube-proxy leaving
+// nf_conntrack_max alone where it cannot set it (unless the user gave a
+// KubeProxyConfiguration).
+func FinishInitConfig(cfg *KubeadmConfig, f NodeFacts) {
+	if f.CgroupDriver != "" && !cfg.hasKind("KubeletConfiguration") {
+		cfg.Other = append(cfg.Other, []byte("apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\ncgroupDriver: "+f.CgroupDriver+"\n"))
 	}
-	if v := cfg.Cluster.KubernetesVersion; (v == "" || v == "stable-1" || v == "stable") && kubernetesVersion != "" {
-		cfg.Cluster.KubernetesVersion = kubernetesVersion
+	if f.ConntrackReadOnly && !cfg.hasKind("KubeProxyConfiguration") {
+		cfg.Other = append(cfg.Other, []byte("apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nconntrack:\n  maxPerCore: 0\n"))
 	}
-	if kubeletResolvConf != "" {
-		SetKubeletArg(&cfg.Init.NodeRegistration, "resolv-conf", kubeletResolvConf)
+	if v := cfg.Cluster.KubernetesVersion; (v == "" || v == "stable-1" || v == "stable") && f.KubernetesVersion != "" {
+		cfg.Cluster.KubernetesVersion = f.KubernetesVersion
+	}
+	if f.KubeletResolvConf != "" {
+		SetKubeletArg(&cfg.Init.NodeRegistration, "resolv-conf", f.KubeletResolvConf)
 	}
 }
 

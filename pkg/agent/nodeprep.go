@@ -192,3 +192,18 @@ func checkClock(ctx context.Context, h *Host) {
 		h.Warnf("the system clock is not NTP-synchronised; certificates and tokens need clocks that agree across hosts")
 	}
 }
+
+// conntrackMax is the sysctl kube-proxy raises at start.
+const conntrackMax = "/proc/sys/net/netfilter/nf_conntrack_max"
+
+// ConntrackReadOnly reports whether nf_conntrack_max cannot be written
+// here, as in a container (it is not namespaced): kube-proxy must then
+// leave it alone or it exits with "permission denied".
+func ConntrackReadOnly(h *Host) bool {
+	f, err := os.OpenFile(h.Path(conntrackMax), os.O_WRONLY, 0)
+	if err != nil {
+		return !errors.Is(err, fs.ErrNotExist)
+	}
+	f.Close()
+	return false
+}
