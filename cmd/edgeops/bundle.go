@@ -77,17 +77,20 @@ func printManifest(out io.Writer, file string, size int64, m *bundle.Manifest) {
 	fmt.Fprintf(out, "Package:     %s\n", file)
 	fmt.Fprintf(out, "Kubernetes:  %s (%s/%s)\n", m.KubernetesVersion, m.OS, m.Arch)
 	fmt.Fprintf(out, "Size:        %.1f MiB (%.1f MiB unpacked, %d files)\n\n", mib(size), mib(unpacked), len(m.Files))
+	// One table per section so each aligns on its own columns.
 	tw := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "COMPONENT\tVERSION")
 	for _, c := range m.Components {
 		fmt.Fprintf(tw, "%s\t%s\n", c.Name, c.Version)
 	}
-	fmt.Fprintln(tw, "\t")
+	tw.Flush()
+	fmt.Fprintln(out)
 	fmt.Fprintln(tw, "IMAGE\tARCHIVE")
 	for _, i := range m.Images {
 		fmt.Fprintf(tw, "%s\t%s\n", i.Name, i.File)
 	}
-	fmt.Fprintln(tw, "\t")
+	tw.Flush()
+	fmt.Fprintln(out)
 	fmt.Fprintln(tw, "FILE\tMODE\tSIZE\tSHA256")
 	for _, f := range m.Files {
 		fmt.Fprintf(tw, "%s\t%04o\t%d\t%s\n", f.Path, uint32(f.Mode), f.Size, f.SHA256)

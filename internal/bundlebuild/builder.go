@@ -80,6 +80,11 @@ func New(ctx context.Context, o Options) (*Builder, error) {
 	if err := os.MkdirAll(b.Cache, 0o755); err != nil {
 		return nil, err
 	}
+	// Outputs of interrupted builds are never reused; drop them.
+	stale, _ := filepath.Glob(filepath.Join(b.Cache, "bin", "*.tmp"))
+	for _, s := range stale {
+		os.RemoveAll(s)
+	}
 	return b, nil
 }
 

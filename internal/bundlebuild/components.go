@@ -103,7 +103,7 @@ func (b *Builder) buildRunc(ctx context.Context, m GoModule, out binaries) error
 	res, err := b.build(ctx, goBuild{
 		name: "runc", dir: dir, pkgs: map[string]string{"runc": m.Module},
 		tags: []string{"seccomp", "urfave_cli_no_docs", "netgo", "osusergo"}, cgo: true, pie: true,
-		ldflags: "-linkmode external -extldflags -static-pie",
+		ldflags: "-linkmode external -extldflags '-static-pie -Wl,--build-id=none'",
 		extra:   []string{"libseccomp " + string(seccompVersion)},
 	})
 	return merge(out, res, err)
@@ -139,7 +139,7 @@ func (b *Builder) buildFlannel(ctx context.Context, m GoModule, out binaries) er
 	// flannel's udp backend is cgo; its release links statically, and so do we.
 	res, err := b.build(ctx, goBuild{name: "flannel", dir: dir, pkgs: map[string]string{"flanneld": m.Module},
 		cgo: true, tags: []string{"netgo", "osusergo"},
-		ldflags: "-X " + m.Module + "/pkg/version.Version=" + m.Version + " -linkmode external -extldflags -static"})
+		ldflags: "-X " + m.Module + "/pkg/version.Version=" + m.Version + " -linkmode external -extldflags '-static -Wl,--build-id=none'"})
 	return merge(out, res, err)
 }
 
