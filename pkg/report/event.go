@@ -54,7 +54,11 @@ func (e Event) Text() string {
 		s += e.Phase + ": "
 	}
 	switch e.Event {
-	case EventStart, EventInfo, EventOutput, EventSummary:
+	case EventStart:
+		if e.Message == "" {
+			s += "start"
+		}
+	case EventInfo, EventOutput, EventSummary:
 	default:
 		s += e.Event
 		if e.Message != "" || e.Error != "" {
