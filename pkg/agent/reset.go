@@ -25,7 +25,8 @@ var resetPaths = []string{
 }
 
 // emptyDirs are removed if nothing else is left in them.
-var emptyDirs = []string{"/etc/cni/net.d", "/etc/cni", "/opt/cni/bin", "/opt/cni"}
+// /lib/modules is made by kube-proxy's hostPath where it was missing (a container).
+var emptyDirs = []string{"/etc/cni/net.d", "/etc/cni", "/opt/cni/bin", "/opt/cni", "/lib/modules"}
 
 // cniInterfaces are the links the bridge plugin and flannel create.
 var cniInterfaces = []string{"cni0", "flannel.1", "flannel-v6.1", "kube-ipvs0"}
@@ -132,7 +133,10 @@ func killShims(h *Host) {
 	}
 }
 
-// unmountUnder unmounts every mount below the given folders, deepest first.
+// unmountUnder unmounts every mount below the given folders, deepest first,
+// and a folder itself when it is bound onto itself (the kubelet does that to
+// /var/lib/kubelet in a container, to make it a shared mount). A folder that
+// is a mount of something else (a volume) is kept.
 func unmountUnder(h *Host, dirs ...string) error {
 	if h.Root != "/" {
 		return nil
@@ -151,7 +155,9 @@ func unmountUnder(h *Host, dirs ...string) error {
 		}
 		mp := fields[4]
 		for _, d := range dirs {
-			if strings.HasPrefix(mp, d+"/") && (d != "/run/netns" || strings.HasPrefix(mp, "/run/netns/cni-")) {
+			below := strings.HasPrefix(mp, d+"/") && (d != "/run/netns" || strings.HasPrefix(mp, "/run/netns/cni-"))
+			selfBind := mp == d && fields[3] == d
+			if below || selfBind {
 				mounts = append(mounts, mp)
 			}
 		}
