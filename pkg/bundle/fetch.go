@@ -18,6 +18,19 @@ import (
 // fetchAttempts bounds how often a broken download is resumed.
 const fetchAttempts = 6
 
+// fetchIdleTimeout ends a download attempt that receives nothing for this
+// long (a stalled link); the next attempt resumes where it stopped.
+const fetchIdleTimeout = 60 * time.Second
+
+// fetcher holds Fetch's tunables, so tests can shorten them.
+type fetcher struct {
+	attempts int
+	idle     time.Duration
+	backoff  time.Duration
+}
+
+var defaultFetcher = fetcher{attempts: fetchAttempts, idle: fetchIdleTimeout, backoff: time.Second}
+
 // Fetch copies the package at src (a local path, a file:// URL or an http(s)
 // URL) to dst (mode 0600). Downloads go to dst+".part" and resume from its
 // length with a Range request after a broken connection, both within this
@@ -26,6 +39,10 @@ const fetchAttempts = 6
 // before it is renamed into place; a mismatch removes the partial file.
 // progress, if set, is called with bytes done and the total (-1 if unknown).
 func Fetch(ctx context.Context, src, dst, sha256 string, progress func(done, total int64)) error {
+	return defaultFetcher.fetch(ctx, src, dst, sha256, progress)
+}
+
+func (f fetcher) fetch(ctx context.Context, src, dst, sha256 string, progress func(done, total int64)) error {
 	want := strings.ToLower(strings.TrimSpace(sha256))
 	if want != "" && !hexSHA256.MatchString(want) {
 		return fmt.Errorf("fetch %s: expected sha256 %q is not 64 hex digits", src, sha256)
@@ -46,7 +63,7 @@ func Fetch(ctx context.Context, src, dst, sha256 string, progress func(done, tot
 	u, err := url.Parse(src)
 	switch {
 	case err == nil && (u.Scheme == "http" || u.Scheme == "https"):
-		err = fetchHTTP(ctx, src, part, progress)
+		err = f.fetchHTTP(ctx, src, part, progress)
 	case err == nil && u.Scheme == "file":
 		err = copyLocal(ctx, u.Path, part, progress)
 	default:
@@ -98,7 +115,7 @@ func copyLocal(ctx context.Context, src, part string, progress func(done, total 
 // errPermanent marks an HTTP failure a retry cannot fix.
 type errPermanent struct{ error }
 
-func fetchHTTP(ctx context.Context, src, part string, progress func(done, total int64)) error {
+func (f fetcher) fetchHTTP(ctx context.Context, src, part string, progress func(done, total int64)) error {
 	client := &http.Client{Transport: &http.Transport{
 		Proxy:                 http.ProxyFromEnvironment,
 		DialContext:           (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -107,16 +124,16 @@ func fetchHTTP(ctx context.Context, src, part string, progress func(done, total 
 	}}
 	defer client.CloseIdleConnections()
 	var last error
-	for attempt := 0; attempt < fetchAttempts; attempt++ {
+	for attempt := 0; attempt < f.attempts; attempt++ {
 		if attempt > 0 {
-			delay := time.Duration(1<<min(attempt-1, 4)) * time.Second
+			delay := time.Duration(1<<min(attempt-1, 4)) * f.backoff
 			select {
 			case <-ctx.Done():
 				return fmt.Errorf("%w (last error: %w)", ctx.Err(), last)
 			case <-time.After(delay):
 			}
 		}
-		err := fetchOnce(ctx, client, src, part, progress)
+		err := f.fetchOnce(ctx, client, src, part, progress)
 		if err == nil {
 			return nil
 		}
@@ -126,11 +143,30 @@ func fetchHTTP(ctx context.Context, src, part string, progress func(done, total 
 		}
 		last = err
 	}
-	return fmt.Errorf("gave up after %d attempts: %w", fetchAttempts, last)
+	return fmt.Errorf("gave up after %d attempts: %w", f.attempts, last)
 }
 
 // fetchOnce downloads into part, continuing from its current length.
-func fetchOnce(ctx context.Context, client *http.Client, src, part string, progress func(done, total int64)) error {
+func (f fetcher) fetchOnce(ctx context.Context, client *http.Client, src, part string, progress func(done, total int64)) error {
+	// A watchdog cancels the attempt when no byte arrives for f.idle.
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	errStalled := fmt.Errorf("stalled: no data for %s", f.idle)
+	watchdog := time.AfterFunc(f.idle, func() { cancel(errStalled) })
+	defer watchdog.Stop()
+	inner := progress
+	progress = func(done, total int64) {
+		watchdog.Reset(f.idle)
+		inner(done, total)
+	}
+	err := f.fetchBody(ctx, client, src, part, progress)
+	if err != nil && context.Cause(ctx) == errStalled {
+		return fmt.Errorf("%w (%w)", errStalled, err)
+	}
+	return err
+}
+
+func (f fetcher) fetchBody(ctx context.Context, client *http.Client, src, part string, progress func(done, total int64)) error {
 	out, err := os.OpenFile(part, os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
 		return errPermanent{err}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -141,5 +142,56 @@ func TestFetchHonoursContext(t *testing.T) {
 	err := Fetch(ctx, srv.URL, filepath.Join(t.TempDir(), "b"), "", nil)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err = %v, want the context's deadline", err)
+	}
+}
+
+// TestFetchResumesAfterStall: the first response sends part of the file and
+// then goes silent; the idle watchdog ends that attempt and the next one
+// resumes with a Range request.
+func TestFetchResumesAfterStall(t *testing.T) {
+	content := bytes.Repeat([]byte("stall-test-data!"), 32*1024)
+	var requests atomic.Int32
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if requests.Add(1) == 1 {
+			w.Header().Set("Content-Length", strconv.Itoa(len(content)))
+			w.WriteHeader(http.StatusOK)
+			w.Write(content[:100000])
+			w.(http.Flusher).Flush()
+			select { // hang like a dead link
+			case <-r.Context().Done():
+			case <-release:
+			}
+			return
+		}
+		http.ServeContent(w, r, "b", time.Time{}, bytes.NewReader(content))
+	}))
+	defer srv.Close()
+	defer close(release)
+	f := fetcher{attempts: 3, idle: 300 * time.Millisecond, backoff: 10 * time.Millisecond}
+	dst := filepath.Join(t.TempDir(), "b.tar.gz")
+	if err := f.fetch(context.Background(), srv.URL, dst, sumHex(content), nil); err != nil {
+		t.Fatalf("fetch: %v", err)
+	}
+	if got, _ := os.ReadFile(dst); !bytes.Equal(got, content) {
+		t.Fatal("content differs")
+	}
+	if requests.Load() != 2 {
+		t.Errorf("%d requests, want 2 (stalled one, resumed one)", requests.Load())
+	}
+}
+
+func TestFetchGivesUpOnStalls(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Length", "1000")
+		w.WriteHeader(http.StatusOK)
+		w.(http.Flusher).Flush()
+		<-r.Context().Done()
+	}))
+	defer srv.Close()
+	f := fetcher{attempts: 2, idle: 100 * time.Millisecond, backoff: time.Millisecond}
+	err := f.fetch(context.Background(), srv.URL, filepath.Join(t.TempDir(), "b"), "", nil)
+	if err == nil || !strings.Contains(err.Error(), "stalled") || !strings.Contains(err.Error(), "gave up after 2 attempts") {
+		t.Fatalf("err = %v, want a stall after 2 attempts", err)
 	}
 }
