@@ -65,7 +65,7 @@ func startContainerd(ctx context.Context, h *Host, restart bool) error {
 	for {
 		_, err := h.Cmd.Run(ctx, "ctr", "--namespace", "k8s.io", "version")
 		if err == nil {
-			return nil
+			return checkCRI(ctx, h)
 		}
 		if time.Now().After(deadline) {
 			return fmt.Errorf("containerd does not answer after 60s (see 'journalctl -u containerd'): %w", err)
@@ -93,4 +93,28 @@ func CgroupDriver(h *Host) string {
 		}
 	}
 	return "cgroupfs"
+}
+
+// checkCRI fails when containerd runs without its CRI plugin, which the
+// kubelet and kubeadm need; containerd only logs that.
+func checkCRI(ctx context.Context, h *Host) error {
+	out, err := h.Cmd.Run(ctx, "ctr", "plugins", "list")
+	if err != nil {
+		return fmt.Errorf("list containerd plugins: %w", err)
+	}
+	if st, ok := CRIStatus(out); ok && st != "ok" {
+		return fmt.Errorf("containerd's CRI plugin did not load (status %s; see 'journalctl -u containerd': a common cause is fs.inotify.max_user_instances too low)", st)
+	}
+	return nil
+}
+
+// CRIStatus finds the CRI gRPC plugin's status in 'ctr plugins list' output.
+func CRIStatus(list string) (string, bool) {
+	for _, l := range strings.Split(list, "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 4 && f[0] == "io.containerd.grpc.v1" && f[1] == "cri" {
+			return f[len(f)-1], true
+		}
+	}
+	return "", false
 }

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"path"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -135,12 +136,45 @@ func builtinModule(h *Host, m string) bool {
 	return false
 }
 
+// minSysctls are raised to at least these values: the kubelet, containerd
+// and every pod's tools take inotify instances from one per-user pool, and
+// the kernel default (128) runs out on a busy node ("too many open files"
+// when containerd's CRI plugin starts).
+var minSysctls = []struct {
+	Key string
+	Min int
+}{
+	{"fs.inotify.max_user_instances", 1024},
+	{"fs.inotify.max_user_watches", 524288},
+}
+
+// raiseSysctls raises the minimum sysctls; one that cannot be raised here
+// only gives a warning.
+func raiseSysctls(h *Host, b *strings.Builder) {
+	for _, s := range minSysctls {
+		p := "/proc/sys/" + strings.ReplaceAll(s.Key, ".", "/")
+		cur, err := h.ReadFile(p)
+		if err != nil {
+			continue
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(string(cur)))
+		if err != nil || n >= s.Min {
+			continue
+		}
+		fmt.Fprintf(b, "%s = %d\n", s.Key, s.Min)
+		if werr := os.WriteFile(h.Path(p), []byte(strconv.Itoa(s.Min)), 0o644); werr != nil {
+			h.Warnf("sysctl %s is %d and cannot be raised to %d here (%v): containerd may run out of inotify instances", s.Key, n, s.Min, werr)
+		}
+	}
+}
+
 // setSysctls writes the sysctl file and applies each value through /proc/sys.
 func setSysctls(h *Host) error {
 	var b strings.Builder
 	for _, s := range sysctls {
 		fmt.Fprintf(&b, "%s = %s\n", s.Key, s.Value)
 	}
+	raiseSysctls(h, &b)
 	if err := h.WriteFile(SysctlFile, []byte(b.String()), 0o644); err != nil {
 		return fmt.Errorf("sysctl: %w", err)
 	}

@@ -210,3 +210,59 @@ func TestSplitSkips(t *testing.T) {
 		t.Errorf("kubeadm's %v", theirs)
 	}
 }
+
+func TestSetSysctls(t *testing.T) {
+	tests := []struct {
+		name             string
+		instances, want  string
+		ipForward        string
+		wantErr, written bool
+	}{
+		{"low inotify raised, ip_forward set", "128", "1024", "0", false, true},
+		{"high inotify kept", "8192", "8192", "1", false, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := &Host{Root: t.TempDir(), Log: &strings.Builder{}}
+			files := map[string]string{
+				"/proc/sys/fs/inotify/max_user_instances":       tt.instances,
+				"/proc/sys/fs/inotify/max_user_watches":         "600000",
+				"/proc/sys/net/ipv4/ip_forward":                 tt.ipForward,
+				"/proc/sys/net/bridge/bridge-nf-call-iptables":  "1",
+				"/proc/sys/net/bridge/bridge-nf-call-ip6tables": "1",
+			}
+			for p, v := range files {
+				if err := h.WriteFile(p, []byte(v+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := setSysctls(h); (err != nil) != tt.wantErr {
+				t.Fatalf("err %v", err)
+			}
+			got, _ := h.ReadFile("/proc/sys/fs/inotify/max_user_instances")
+			if strings.TrimSpace(string(got)) != tt.want {
+				t.Errorf("max_user_instances %q, want %s", got, tt.want)
+			}
+			if fwd, _ := h.ReadFile("/proc/sys/net/ipv4/ip_forward"); strings.TrimSpace(string(fwd)) != "1" {
+				t.Errorf("ip_forward %q", fwd)
+			}
+			conf, _ := h.ReadFile(SysctlFile)
+			if !strings.Contains(string(conf), "net.ipv4.ip_forward = 1") ||
+				strings.Contains(string(conf), "max_user_instances") != (tt.instances == "128") {
+				t.Errorf("sysctl file:\n%s", conf)
+			}
+		})
+	}
+}
+
+func TestCRIStatus(t *testing.T) {
+	list := "TYPE                                      ID                       PLATFORMS      STATUS\n" +
+		"io.containerd.grpc.v1                     cri                      -              error\n" +
+		"io.containerd.grpc.v1                     containers               -              ok\n"
+	if st, ok := CRIStatus(list); !ok || st != "error" {
+		t.Errorf("got %q %v", st, ok)
+	}
+	if _, ok := CRIStatus("io.containerd.grpc.v1 containers - ok\n"); ok {
+		t.Error("found a CRI plugin that is not there")
+	}
+}
