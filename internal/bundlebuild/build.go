@@ -41,6 +41,7 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	v := b.Versions
+	var edgeadmVersion string
 	steps := []func() error{
 		func() error { return b.buildEtcd(ctx, etcd, bins) },
 		func() error { return b.buildCoreDNS(ctx, coredns, bins) },
@@ -49,12 +50,15 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 		func() error { return b.buildCrictl(ctx, v.Crictl, bins) },
 		func() error { return b.buildCNIPlugins(ctx, v.CNIPlugins, bins) },
 		func() error { return b.buildFlannel(ctx, v.Flannel.GoModule, bins) },
-		func() error { return b.buildLocal(ctx, k8s, bins) },
+		func() (err error) { edgeadmVersion, err = b.buildLocal(ctx, bins); return err },
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
 		}
+	}
+	if minor(edgeadmVersion) != minor(k8s) {
+		b.logf("warning: edgeadm carries kubeadm %s, the package is for Kubernetes %s: kubeadm supports its own minor (and one older control plane)", edgeadmVersion, k8s)
 	}
 	members, images, err := b.images(ctx, imgs, bins)
 	if err != nil {
@@ -74,7 +78,7 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 
 	comps := []bundle.Component{
 		{Name: "kubernetes", Version: k8s}, {Name: "kubelet", Version: k8s}, {Name: "kubectl", Version: k8s},
-		{Name: "kubeadm", Version: k8s}, {Name: "edgeadm", Version: k8s},
+		{Name: "kubeadm", Version: edgeadmVersion}, {Name: "edgeadm", Version: edgeadmVersion},
 		{Name: "etcd", Version: imgs.tag("etcd")}, {Name: "coredns", Version: imgs.tag("coredns")},
 		{Name: "pause", Version: imgs.tag("pause")},
 		{Name: "containerd", Version: v.Containerd.Version}, {Name: "runc", Version: v.Runc.Version},
@@ -292,4 +296,13 @@ func (b *Builder) prefetch(ctx context.Context) func() error {
 		})
 	}
 	return g.Wait
+}
+
+// minor returns "v1.34" for "v1.34.4".
+func minor(v string) string {
+	parts := strings.SplitN(v, ".", 3)
+	if len(parts) < 2 {
+		return v
+	}
+	return parts[0] + "." + parts[1]
 }

@@ -147,26 +147,33 @@ func (b *Builder) buildFlannel(ctx context.Context, m GoModule, out binaries) er
 // it carries the same version stamp), and the pause and iptables-wrapper
 // programs that go into images. The Go build cache makes an unchanged
 // rebuild a relink.
-func (b *Builder) buildLocal(ctx context.Context, version string, out binaries) error {
+func (b *Builder) buildLocal(ctx context.Context, out binaries) (string, error) {
+	// edgeadm carries the kubeadm of this repository's go.mod, whatever
+	// Kubernetes version the package is for: stamp that version.
+	v, err := b.goCmd(ctx, b.Root, nil, "list", "-m", "-f", "{{.Version}}", "k8s.io/kubernetes")
+	if err != nil {
+		return "", fmt.Errorf("edgeadm: kubeadm version: %w", err)
+	}
+	version := strings.TrimSpace(v)
 	ld, err := kubeLdflags(version)
 	if err != nil {
-		return err
+		return "", err
 	}
 	dir := filepath.Join(b.Cache, "local")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return "", err
 	}
 	for name, pkg := range map[string]string{"edgeadm": "./cmd/edgeadm", "pause": "./hack/images/pause", "iptables-wrapper": "./hack/images/iptables-wrapper"} {
 		start := now()
 		dst := filepath.Join(dir, name)
 		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid= " + ld, "-o", dst, pkg}
 		if _, err := b.goCmd(ctx, b.Root, []string{"CGO_ENABLED=0"}, args...); err != nil {
-			return fmt.Errorf("%s: %w", name, err)
+			return "", fmt.Errorf("%s: %w", name, err)
 		}
 		b.logf("%-12s built in %s", name, since(start))
 		out[name] = dst
 	}
-	return nil
+	return version, nil
 }
 
 func merge(out binaries, res map[string]string, err error) error {
