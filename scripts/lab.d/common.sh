@@ -1,5 +1,5 @@
 # Shared settings and helpers for scripts/lab. Sourced, not run.
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2034,SC2153 # sourced together: variables cross files
 
 LAB_NAME=${LAB_NAME:-edgeops-lab}
 LAB_SUBNET=${LAB_SUBNET:-172.28.0.0/24}
@@ -26,7 +26,7 @@ subnet_parse() {
 		die "LAB_SUBNET '$LAB_SUBNET' must look like 172.28.0.0/24 (network address ending in .0)"
 	((bits >= 16 && bits <= 24)) || die "LAB_SUBNET '$LAB_SUBNET': prefix length must be between 16 and 24"
 	NET_PREFIX=${addr%.*}
-	NET_GW=$NET_PREFIX.1
+	NET_GW=$NET_PREFIX.1 # used by net.sh
 }
 
 host_ip() { echo "$NET_PREFIX.$((10 + $1))"; }

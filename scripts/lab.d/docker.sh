@@ -19,7 +19,7 @@ build_static_tool() {
 	tmp=$(mktemp -d)
 	find "$src" -maxdepth 1 -name '*.go' ! -name '*_test.go' -exec cp {} "$tmp/" \;
 	printf 'module labtool\n\ngo 1.25\n' >"$tmp/go.mod"
-	(cd "$tmp" && CGO_ENABLED=0 GOFLAGS= GOWORK=off go build -trimpath -ldflags='-s -w' -o "$out.tmp" .) ||
+	(cd "$tmp" && CGO_ENABLED=0 GOFLAGS="" GOWORK=off go build -trimpath -ldflags='-s -w' -o "$out.tmp" .) ||
 		{ rm -rf "$tmp"; die "building $src failed"; }
 	rm -rf "$tmp"
 	mv -f "$out.tmp" "$out"
@@ -43,6 +43,7 @@ docker_works() { timeout 10 docker info >/dev/null 2>&1; }
 runtime_flag() {
 	local info
 	info=$(docker info --format '{{.DefaultRuntime}} {{range $k, $v := .Runtimes}}{{$k}} {{end}}' 2>/dev/null) || return 0
+	# shellcheck disable=SC2086 # split the runtime names
 	set -- $info
 	local def=$1
 	shift
@@ -67,8 +68,7 @@ start_own_dockerd() {
 	setsid nohup dockerd --data-root "$LAB_STATE/docker" --pidfile "$LAB_STATE/dockerd.pid" \
 		--add-runtime "runc-lab=$LAB_STATE/bin/runc-lab" --default-runtime runc-lab \
 		>>"$LAB_STATE/dockerd.log" 2>&1 </dev/null &
-	local t
-	for t in $(seq 1 60); do
+	for _ in $(seq 1 60); do
 		docker_works && { say "dockerd is up (pid $(cat "$LAB_STATE/dockerd.pid" 2>/dev/null))"; return 0; }
 		sleep 0.5
 	done
@@ -82,12 +82,30 @@ ensure_docker_locked() {
 	start_own_dockerd
 }
 
+# can_hold_sys_resource: is CAP_SYS_RESOURCE (bit 24) in this process's bounding set?
+can_hold_sys_resource() {
+	local bnd
+	bnd=$(awk '/^CapBnd:/ {print $2}' /proc/self/status)
+	(((0x$bnd >> 24) & 1))
+}
+
+# check_privileged_possible fails early, with what to do, when the engine would
+# fail every privileged host with "unable to apply caps".
+check_privileged_possible() {
+	can_hold_sys_resource && return 0
+	local rt
+	rt=$(docker info --format '{{.DefaultRuntime}} {{range $k, $v := .Runtimes}}{{$k}} {{end}}' 2>/dev/null || true)
+	[[ " $rt " == *" runc-lab "* ]] && return 0
+	die "the running Docker engine has no 'runc-lab' runtime, and no process here may hold CAP_SYS_RESOURCE, so it cannot start privileged lab hosts. Either stop that engine and rerun (the lab then starts its own dockerd with the wrapper), or start it with: --add-runtime runc-lab=$LAB_STATE/bin/runc-lab (built from test/lab/runc-wrapper)"
+}
+
 cmd_ensure_docker() {
 	command -v docker >/dev/null || apt_install docker.io
 	if ! docker_works; then
 		[[ $EUID -eq 0 ]] || die "no Docker engine answers and starting one needs root: run as root, or start Docker"
 		with_lock docker ensure_docker_locked
 	fi
+	check_privileged_possible
 	# The bridge must hand its traffic to iptables: cut/heal and the lab's
 	# isolation rules live in DOCKER-USER, and kubeadm checks this sysctl.
 	if [[ -w /proc/sys/net/bridge/bridge-nf-call-iptables ]]; then

@@ -13,19 +13,22 @@ ensure_key() {
 }
 
 # ensure_host I: the container exists and runs (created from $IMAGE if missing).
+# shellcheck disable=SC2153 # IMAGE is set by ensure_image
 ensure_host() {
 	local i=$1 name ip vol state
 	name=$(host_name "$i") ip=$(host_ip "$i") vol=$(volume_name "$i")
 	state=$(docker inspect -f '{{.State.Status}}' "$name" 2>/dev/null || true)
 	if [[ -z $state ]]; then
 		say "creating $name at $ip"
+		local runtime
+		mapfile -t runtime < <(runtime_flag)
 		docker volume create --label "$LAB_LABEL=$LAB_NAME" "$vol" >/dev/null || die "docker volume create $vol failed"
 		# --privileged needs the runc wrapper as runtime here (see docs/lab.md);
 		# systemd needs its own cgroup namespace, tmpfs /run and SIGRTMIN+3 to stop.
 		docker create --name "$name" --hostname "$name" \
 			--label "$LAB_LABEL=$LAB_NAME" --label "$LAB_LABEL.index=$i" \
 			--network "$LAB_NAME" --ip "$ip" \
-			--privileged --cgroupns=private $(runtime_flag) \
+			--privileged --cgroupns=private "${runtime[@]}" \
 			--tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
 			--stop-signal SIGRTMIN+3 -e container=docker \
 			-v "$vol:/var/lib/containerd" \
@@ -61,9 +64,9 @@ authorize_key() {
 
 # host_key I waits for host I's first-boot SSH host key and prints a known_hosts line.
 host_key() {
-	local i=$1 name key t
+	local i=$1 name key
 	name=$(host_name "$i")
-	for t in $(seq 1 120); do
+	for _ in $(seq 1 120); do
 		key=$(docker exec "$name" cat /etc/ssh/ssh_host_ed25519_key.pub 2>/dev/null || true)
 		if [[ $key == ssh-ed25519* ]]; then
 			echo "$(host_ip "$i") $(cut -d' ' -f1,2 <<<"$key")"
@@ -76,8 +79,8 @@ host_key() {
 
 # wait_ssh I waits until root@host I answers with the lab key.
 wait_ssh() {
-	local i=$1 t
-	for t in $(seq 1 60); do
+	local i=$1
+	for _ in $(seq 1 60); do
 		lab_ssh "$i" true 2>/dev/null && return 0
 		sleep 0.5
 	done

@@ -22,7 +22,7 @@ IMAGE_MASK=(
 
 image_recipe_files() {
 	(
-		cd "$REPO_ROOT"
+		cd "$REPO_ROOT" || exit 1
 		printf '%s\n' scripts/lab.d/image.sh
 		find scripts/lab.d/rootfs -type f
 		find test/lab/runc-wrapper -maxdepth 1 -name '*.go' ! -name '*_test.go'

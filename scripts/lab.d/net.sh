@@ -78,7 +78,7 @@ cmd_cut() {
 	say "cut $(host_name "$i") ($ip) off from the other hosts (ssh from this machine still works)"
 }
 
-heal_rules() { lab_rules "cut:${1//./\\.}( |\"|$)" | delete_rules; }
+heal_rules() { lab_rules "cut:${1//./\\.}( |\"|$)" | delete_rules filter; }
 
 cmd_heal() {
 	local i ip

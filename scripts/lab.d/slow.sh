@@ -13,8 +13,8 @@ NETEM_SRC=$REPO_ROOT/test/lab/netem
 
 # netem_queue IP: an NFQUEUE number for this address (queues are machine-wide).
 netem_queue() {
-	local a b c d
-	IFS=. read -r a b c d <<<"$1"
+	local c d
+	IFS=. read -r _ _ c d <<<"$1"
 	echo $(((c * 256 + d) % 65536))
 }
 
@@ -63,8 +63,7 @@ netem_stop() {
 	pid=$(cat "$dir/$i.pid")
 	if netem_pid_ok "$pid"; then
 		kill "$pid" 2>/dev/null || true
-		local t
-		for t in 1 2 3 4 5 6 7 8 9 10; do netem_pid_ok "$pid" || break; sleep 0.1; done
+		for _ in 1 2 3 4 5 6 7 8 9 10; do netem_pid_ok "$pid" || break; sleep 0.1; done
 	fi
 	rm -f "$dir/$i.pid" "$dir/$i.profile"
 }
@@ -125,8 +124,7 @@ cmd_slow() {
 		setsid nohup "$LAB_STATE/bin/lab-netem" -queue "$(netem_queue "$(host_ip "$i")")" \
 			-delay "$delay" -loss "$loss" >"$log" 2>&1 </dev/null &
 		echo $! >"$(netem_dir)/$i.pid"
-		local t
-		for t in $(seq 1 50); do grep -q 'lab-netem: queue' "$log" && break; sleep 0.1; done
+		for _ in $(seq 1 50); do grep -q 'lab-netem: queue' "$log" && break; sleep 0.1; done
 		grep -q 'lab-netem: queue' "$log" || die "the delayer for $name did not start: $(cat "$log")"
 		netem_rule ADD "$i"
 		say "slowed $name: delay $delay and loss $loss% (lab-netem; no netem qdisc in this kernel), rate $rate (tbf)"
