@@ -51,18 +51,33 @@ func TestAgentOnLabHosts(t *testing.T) {
 	if out := l.must(ctx, worker, "cat /etc/cni/net.d/10-edgeops.conflist"); !strings.Contains(out, `"bridge": "cni0"`) {
 		t.Errorf("worker CNI config:\n%s", out)
 	}
-	// token create mints fresh information without printing it.
-	out := l.must(ctx, master, remoteEdgeadm+" token create --join-info-file /etc/edgeadm/join-info-2.json 2>&1 && stat -c %a /etc/edgeadm/join-info-2.json")
-	if !strings.HasSuffix(strings.TrimSpace(out), "600") || strings.Contains(out, info.Token) {
-		t.Errorf("token create: %s", out)
+	// token create mints fresh information (with --upload-certs, a certificate
+	// key for joining masters) without printing it.
+	out := l.must(ctx, master, remoteEdgeadm+" token create --upload-certs --join-info-file /etc/edgeadm/join-info-2.json 2>&1 && stat -c %a /etc/edgeadm/join-info-2.json")
+	minted := l.fetchJoinInfo(ctx, "/etc/edgeadm/join-info-2.json")
+	if !strings.HasSuffix(strings.TrimSpace(out), "600") || minted.Token == info.Token || len(minted.CertificateKey) != 64 {
+		t.Errorf("token create --upload-certs: %s; minted %s", out, minted)
+	}
+	for _, s := range minted.Secrets() {
+		if strings.Contains(out, s) {
+			t.Errorf("token create printed a secret")
+		}
 	}
 
 	l.resetBoth(ctx, before, "after the plain cluster")
 
-	// Edge cluster.
-	l.timed(ctx, master, "edgeadm init --enable-edge=true", fmt.Sprintf(
-		"%s init --install-pkg-path %s --runtime-binary %s --skip-token-print --apiserver-advertise-address %s 2>&1",
+	// Edge cluster. --skip-phases takes kubeadm's and edgeadm's phase names;
+	// the skipped join-info phase is then run alone as a phase subcommand.
+	initOut, _ = l.timed(ctx, master, "edgeadm init --enable-edge=true", fmt.Sprintf(
+		"%s init --install-pkg-path %s --runtime-binary %s --skip-token-print --apiserver-advertise-address %s --skip-phases=show-join-command,join-info 2>&1",
 		remoteEdgeadm, pkgM, runtimeBinary, master))
+	if strings.Contains(initOut, "edgeadm join") || !strings.Contains(initOut, "skipping phase join-info") {
+		t.Errorf("--skip-phases=show-join-command,join-info not honoured:\n%s", initOut)
+	}
+	if out, err := l.run(ctx, master, "test -e /etc/edgeadm/join-info.json"); err == nil {
+		t.Errorf("join-info phase ran though skipped %s", out)
+	}
+	l.timed(ctx, master, "edgeadm init phase join-info", remoteEdgeadm+" init phase join-info 2>&1")
 	l.copyJoinInfo(ctx, worker)
 	joinOut, _ = l.timed(ctx, worker, "edgeadm join --node-role edge", fmt.Sprintf(
 		"%s join --join-info-file /etc/edgeadm/join-info.json --node-role edge --install-pkg-path %s --runtime-binary %s 2>&1",
@@ -103,15 +118,7 @@ func (l *lab) checkInitOutput(ctx context.Context, out string) joininfo.Info {
 	if mode := strings.TrimSpace(l.must(ctx, master, "stat -c %a /etc/edgeadm/join-info.json")); mode != "600" {
 		l.t.Errorf("join information mode %s, want 600", mode)
 	}
-	local := filepath.Join(l.t.TempDir(), "join-info.json")
-	args := append(l.sshArgs(), "-q", "root@"+master+":/etc/edgeadm/join-info.json", local)
-	if b, err := execOut(ctx, "scp", args...); err != nil {
-		l.t.Fatalf("fetch join information: %v %s", err, b)
-	}
-	info, err := joininfo.ReadFile(local)
-	if err != nil {
-		l.t.Fatal(err)
-	}
+	info := l.fetchJoinInfo(ctx, "/etc/edgeadm/join-info.json")
 	if info.APIServerEndpoint != master+":6443" || info.KubernetesVersion != "v1.34.4" {
 		l.t.Errorf("join information: %s", info)
 	}
@@ -182,4 +189,19 @@ func (l *lab) resetBoth(ctx context.Context, before map[string]string, when stri
 	l.timed(ctx, master, "edgeadm reset --force", remoteEdgeadm+" reset --force 2>&1")
 	l.assertClean(ctx, master, before[master], when)
 	l.assertClean(ctx, worker, before[worker], when)
+}
+
+// fetchJoinInfo reads a join information file from the master.
+func (l *lab) fetchJoinInfo(ctx context.Context, path string) joininfo.Info {
+	l.t.Helper()
+	local := filepath.Join(l.t.TempDir(), "join-info.json")
+	args := append(l.sshArgs(), "-q", "root@"+master+":"+path, local)
+	if b, err := execOut(ctx, "scp", args...); err != nil {
+		l.t.Fatalf("fetch join information %s: %v %s", path, err, b)
+	}
+	info, err := joininfo.ReadFile(local)
+	if err != nil {
+		l.t.Fatal(err)
+	}
+	return info
 }
