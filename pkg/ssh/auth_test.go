@@ -58,7 +58,7 @@ func TestAuthMethods(t *testing.T) {
 			c.IdentityFiles = []string{enc.Path}
 			c.Passphrase = ssh.Secret{File: secretFile(t, "wrong")}
 		}, "", "decrypt with the configured passphrase"},
-		{"agent socket missing", func(c *ssh.Config) { c.UseAgent, c.AgentSocket = true, sock + ".gone" }, "", "connect to ssh-agent"},
+		{"agent socket missing", func(c *ssh.Config) { c.UseAgent, c.AgentSocket = true, sock+".gone" }, "", "connect to ssh-agent"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -174,8 +174,8 @@ func (a fakeAddr) String() string  { return string(a) }
 // probeKey matches no real key; checking it yields the recorded keys.
 type probeKey struct{}
 
-func (probeKey) Type() string                         { return "edgeops-probe" }
-func (probeKey) Marshal() []byte                      { return []byte("edgeops-probe") }
+func (probeKey) Type() string                          { return "edgeops-probe" }
+func (probeKey) Marshal() []byte                       { return []byte("edgeops-probe") }
 func (probeKey) Verify([]byte, *gossh.Signature) error { return errors.New("probe key") }
 
 func shellQuote(s string) string {
