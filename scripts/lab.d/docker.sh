@@ -99,6 +99,18 @@ check_privileged_possible() {
 	die "the running Docker engine has no 'runc-lab' runtime, and no process here may hold CAP_SYS_RESOURCE, so it cannot start privileged lab hosts. Either stop that engine and rerun (the lab then starts its own dockerd with the wrapper), or start it with: --add-runtime runc-lab=$LAB_STATE/bin/runc-lab (built from test/lab/runc-wrapper)"
 }
 
+# raise_inotify_limits: every host's systemd, and every kubelet and containerd of
+# every lab here, draw on root's one inotify budget; at the defaults containerd's
+# CRI plugin fails ("too many open files") once a few hosts run.
+raise_inotify_limits() {
+	local key want cur
+	for key in fs.inotify.max_user_instances=8192 fs.inotify.max_user_watches=524288; do
+		want=${key#*=} key=${key%=*}
+		cur=$(sysctl -n "$key" 2>/dev/null || echo 0)
+		((cur >= want)) || sysctl -qw "$key=$want" || say "warning: could not raise $key to $want"
+	done
+}
+
 cmd_ensure_docker() {
 	command -v docker >/dev/null || apt_install docker.io
 	if ! docker_works; then
@@ -106,6 +118,7 @@ cmd_ensure_docker() {
 		with_lock docker ensure_docker_locked
 	fi
 	check_privileged_possible
+	raise_inotify_limits
 	# The bridge must hand its traffic to iptables: cut/heal and the lab's
 	# isolation rules live in DOCKER-USER, and kubeadm checks this sysctl.
 	if [[ -w /proc/sys/net/bridge/bridge-nf-call-iptables ]]; then
