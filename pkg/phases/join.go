@@ -85,11 +85,6 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 	status := "joined"
 	if h.Action() == actRejoin {
 		status = "rejoined"
-		s.Report.Eventf(h.Addr(), p.Title(), "warning", "half-joined: edgeadm reset --force, then join again")
-		if err := runLogged(ctx, s, h, p.Title(), command(EdgeadmPath, "reset", "--force")); err != nil {
-			return fmt.Errorf("reset before join: %w", err)
-		}
-		h.SetStatus("reset", "", true)
 	}
 	if err := runLogged(ctx, s, h, p.Title(), command(joinArgs(s, h)...)); err != nil {
 		return fmt.Errorf("edgeadm join: %w", err)
@@ -101,9 +96,25 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 }
 
 func (p joinPhase) DryRun(s *State, h *Host) string {
-	prefix := ""
-	if h.Action() == actRejoin {
-		prefix = "edgeadm reset --force, then "
-	}
-	return prefix + "edgeadm " + command(joinArgs(s, h)[1:]...)
+	return "edgeadm " + command(joinArgs(s, h)[1:]...)
 }
+
+// cleanPhase resets half-joined hosts (`edgeadm reset --force`) before they
+// get their join information: the reset removes that file too.
+type cleanPhase struct{}
+
+func (cleanPhase) Title() string { return "reset half-joined" }
+func (cleanPhase) Hosts(s *State) []*Host {
+	return withAction(s, func(_ *Host, a action) bool { return a == actRejoin })
+}
+
+func (p cleanPhase) Run(ctx context.Context, s *State, h *Host) error {
+	s.Report.Eventf(h.Addr(), p.Title(), "warning", "half-joined (kubeadm started, the join never finished): edgeadm reset --force, then join again")
+	if err := runLogged(ctx, s, h, p.Title(), command(EdgeadmPath, "reset", "--force")); err != nil {
+		return fmt.Errorf("edgeadm reset: %w", err)
+	}
+	h.SetStatus("reset", "", true)
+	return nil
+}
+
+func (cleanPhase) DryRun(s *State, h *Host) string { return "edgeadm reset --force" }

@@ -6,7 +6,7 @@ package phases
 func UpPhases() []Phase {
 	return []Phase{
 		connectPhase{}, lockPhase{}, factsPhase{}, decidePhase{}, preflightPhase{},
-		stagePhase{}, initPhase{}, joinInfoPhase{},
+		stagePhase{}, cleanPhase{}, initPhase{}, joinInfoPhase{},
 		joinPhase{masters: true}, joinPhase{masters: false},
 		labelPhase{}, kubeconfigPhase{}, readyPhase{},
 	}
@@ -17,7 +17,7 @@ func UpPhases() []Phase {
 func AddNodePhases() []Phase {
 	return []Phase{
 		connectPhase{}, lockPhase{}, factsPhase{}, decidePhase{requireCluster: true}, preflightPhase{},
-		stagePhase{}, joinInfoPhase{}, joinPhase{masters: true}, joinPhase{masters: false},
+		stagePhase{}, cleanPhase{}, joinInfoPhase{}, joinPhase{masters: true}, joinPhase{masters: false},
 		labelPhase{}, readyPhase{},
 	}
 }

@@ -344,8 +344,9 @@ func stepKilledMidJoin(t *testing.T, s *suite) {
 	if code != 3 {
 		t.Fatalf("up with a killed host: exit %d, want 3 (partial)\n%s\n%s", code, tail(out.String(), 30), stderr.String())
 	}
-	if !strings.Contains(stderr.String(), victim) {
-		t.Errorf("the error does not name %s:\n%s", victim, stderr.String())
+	// --output json: the final error is the last JSON line on stdout.
+	if last := tail(out.String(), 1); !strings.Contains(last, `"exitCode":3`) || !strings.Contains(last, "host "+victim) {
+		t.Errorf("the final error does not name %s with exit code 3:\n%s", victim, last)
 	}
 	s.lab(t, "start", victim)
 	r := s.run(t, "up", "-i", s.inv4, "--output", "json")
