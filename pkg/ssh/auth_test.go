@@ -28,7 +28,7 @@ func TestAuthMethods(t *testing.T) {
 	stranger := sshtest.NewKey(t, "ed25519", "") // not authorized
 	sock := sshtest.StartAgent(t, agentKey)
 
-	base := ssh.Config{Name: "authhost", Address: srv.Host, Port: srv.Port, User: "root", KnownHostsFiles: []string{known}, DialAttempts: 3}
+	base := ssh.Config{Name: "authhost", Address: srv.Host, Port: srv.Port, User: "root", KnownHostsFiles: []string{known}, NoUserKnownHosts: true, DialAttempts: 3}
 	tests := []struct {
 		name     string
 		mod      func(*ssh.Config)
@@ -100,7 +100,7 @@ func TestAuthFailureIsNotRetried(t *testing.T) {
 	stranger := sshtest.NewKey(t, "ed25519", "")
 	known := sshtest.TempDir(t, "kh") + "/known_hosts"
 	writeFile(t, known, "[127.0.0.1]:"+itoa(proxy.Port)+" "+srv.HostKey+"\n")
-	cfg := ssh.Config{Address: "127.0.0.1", Port: proxy.Port, User: "root", IdentityFiles: []string{stranger.Path}, KnownHostsFiles: []string{known}, DialAttempts: 5}
+	cfg := ssh.Config{Address: "127.0.0.1", Port: proxy.Port, User: "root", IdentityFiles: []string{stranger.Path}, KnownHostsFiles: []string{known}, NoUserKnownHosts: true, DialAttempts: 5}
 	_, err := ssh.Dial(testCtx(t), cfg)
 	var ae *ssh.AuthError
 	if !errors.As(err, &ae) {
@@ -115,7 +115,7 @@ func TestKeyboardInteractive(t *testing.T) {
 	t.Parallel()
 	srv := sshtest.StartServer(t, sshtest.ServerOptions{KeyboardInteractive: true})
 	u := sshtest.NewUser(t, sshtest.NoSudo)
-	cfg := ssh.Config{Address: srv.Host, Port: srv.Port, User: u.Name, KnownHostsFiles: []string{srv.KnownHosts(t)},
+	cfg := ssh.Config{Address: srv.Host, Port: srv.Port, User: u.Name, KnownHostsFiles: []string{srv.KnownHosts(t)}, NoUserKnownHosts: true,
 		KeyboardInteractive: true, Password: ssh.Secret{File: secretFile(t, u.Password)}}
 	c := dial(t, cfg)
 	res, err := c.Run(testCtx(t), "id -un")

@@ -40,7 +40,7 @@ func BenchmarkUpload256MiB(b *testing.B) {
 	}
 	f.Close()
 	ctx := context.Background()
-	c, err := ssh.Dial(ctx, ssh.Config{Address: srv.Host, Port: srv.Port, IdentityFiles: []string{key.Path}, KnownHostsFiles: []string{known}})
+	c, err := ssh.Dial(ctx, ssh.Config{Address: srv.Host, Port: srv.Port, IdentityFiles: []string{key.Path}, KnownHostsFiles: []string{known}, NoUserKnownHosts: true})
 	if err != nil {
 		b.Fatal(err)
 	}

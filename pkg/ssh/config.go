@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -81,10 +82,12 @@ type Config struct {
 	// KeyboardInteractive answers keyboard-interactive prompts with Password.
 	KeyboardInteractive bool `json:"keyboardInteractive,omitempty"`
 
-	// KnownHostsFiles are read for host keys; accept-new appends to the
-	// first. Default: ~/.ssh/known_hosts.
-	KnownHostsFiles []string      `json:"knownHostsFiles,omitempty"`
-	HostKeyPolicy   HostKeyPolicy `json:"hostKeyPolicy,omitempty"`
+	// KnownHostsFiles are read for host keys (e.g. the one the inventory
+	// names), followed by the user's ~/.ssh/known_hosts unless
+	// NoUserKnownHosts. accept-new appends to the first of them.
+	KnownHostsFiles  []string      `json:"knownHostsFiles,omitempty"`
+	NoUserKnownHosts bool          `json:"noUserKnownHosts,omitempty"`
+	HostKeyPolicy    HostKeyPolicy `json:"hostKeyPolicy,omitempty"`
 
 	// Bastions are jump hosts, dialed in order; the last one connects to
 	// this host. Each has its own auth and host keys; their own Bastions
@@ -129,15 +132,16 @@ func (c Config) withDefaults() Config {
 	if c.HostKeyPolicy == "" {
 		c.HostKeyPolicy = HostKeyStrict
 	}
-	if len(c.KnownHostsFiles) == 0 {
-		if home, err := os.UserHomeDir(); err == nil {
-			c.KnownHostsFiles = []string{filepath.Join(home, ".ssh", "known_hosts")}
+	files := make([]string, 0, len(c.KnownHostsFiles)+1)
+	for _, f := range c.KnownHostsFiles {
+		files = append(files, expandHome(f))
+	}
+	if home, err := os.UserHomeDir(); err == nil && !c.NoUserKnownHosts {
+		if user := filepath.Join(home, ".ssh", "known_hosts"); !slices.Contains(files, user) {
+			files = append(files, user)
 		}
 	}
-	c.KnownHostsFiles = append([]string(nil), c.KnownHostsFiles...)
-	for i, f := range c.KnownHostsFiles {
-		c.KnownHostsFiles[i] = expandHome(f)
-	}
+	c.KnownHostsFiles = files
 	if c.ConnectTimeout <= 0 {
 		c.ConnectTimeout = DefaultConnectTimeout
 	}
@@ -171,6 +175,9 @@ func (c Config) Validate() error {
 	}
 	if len(c.IdentityFiles) == 0 && !c.UseAgent && !c.Password.IsSet() {
 		return fmt.Errorf("ssh config %s: no authentication method (identity files, agent or password)", c.Address)
+	}
+	if c.NoUserKnownHosts && len(c.KnownHostsFiles) == 0 {
+		return fmt.Errorf("ssh config %s: no known_hosts file (NoUserKnownHosts is set and KnownHostsFiles is empty)", c.Address)
 	}
 	if c.KeyboardInteractive && !c.Password.IsSet() {
 		return fmt.Errorf("ssh config %s: keyboard-interactive needs a password source", c.Address)

@@ -59,7 +59,7 @@ func TestUnreachable(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), tt.ctxTimeout)
 			defer cancel()
 			cfg := ssh.Config{Name: "gone", Address: "127.0.0.1", Port: tt.port, IdentityFiles: []string{key.Path},
-				KnownHostsFiles: []string{t.TempDir() + "/kh"}, ConnectTimeout: tt.timeout, DialAttempts: tt.attempts}
+				KnownHostsFiles: []string{t.TempDir() + "/kh"}, NoUserKnownHosts: true, ConnectTimeout: tt.timeout, DialAttempts: tt.attempts}
 			begin := time.Now()
 			_, err := ssh.Dial(ctx, cfg)
 			var ue *ssh.UnreachableError

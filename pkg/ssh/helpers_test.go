@@ -25,7 +25,7 @@ func rootHost(t *testing.T, opts sshtest.ServerOptions) (*sshtest.Server, ssh.Co
 		Port:            srv.Port,
 		User:            "root",
 		IdentityFiles:   []string{key.Path},
-		KnownHostsFiles: []string{srv.KnownHosts(t)},
+		KnownHostsFiles: []string{srv.KnownHosts(t)}, NoUserKnownHosts: true,
 	}
 }
 

@@ -114,6 +114,6 @@ func TestHostKeyAlgorithmFollowsKnownHosts(t *testing.T) {
 	srv := sshtest.StartServer(t, sshtest.ServerOptions{HostKeyType: "ecdsa", MoreHostKeyTypes: []string{"ed25519", "rsa"}})
 	key := sshtest.NewKey(t, "ed25519", "")
 	srv.Authorize(t, "root", key.Public)
-	cfg := ssh.Config{Address: srv.Host, Port: srv.Port, IdentityFiles: []string{key.Path}, KnownHostsFiles: []string{srv.KnownHosts(t)}}
+	cfg := ssh.Config{Address: srv.Host, Port: srv.Port, IdentityFiles: []string{key.Path}, KnownHostsFiles: []string{srv.KnownHosts(t)}, NoUserKnownHosts: true}
 	dial(t, cfg).Close()
 }
