@@ -76,8 +76,17 @@ start_own_dockerd() {
 }
 
 ensure_docker_locked() {
-	if docker_works; then
-		return 0
+	docker_works && return 0
+	# A dockerd that runs but is slow to answer (a busy machine) must not get a twin.
+	local pid
+	pid=$(pidof dockerd || true)
+	if [[ -n $pid ]]; then
+		say "dockerd (pid $pid) runs but does not answer yet; waiting up to 60 s"
+		for _ in $(seq 1 60); do
+			docker_works && return 0
+			sleep 1
+		done
+		die "dockerd (pid $pid) does not answer 'docker info': see $LAB_STATE/dockerd.log (if the lab started it) or its own log"
 	fi
 	start_own_dockerd
 }
