@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/kubernetes"
@@ -42,8 +43,10 @@ func Conflist(podCIDRs []string) ([]byte, error) {
 		"cniVersion": "1.0.0",
 		"name":       "edgeops",
 		"plugins": []any{
+			// No masquerading here: flanneld (--ip-masq) masquerades what leaves
+			// the cluster's pod network, so pod addresses survive between nodes.
 			map[string]any{
-				"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": true,
+				"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false,
 				"hairpinMode": true, "mtu": cniMTU,
 				"ipam": map[string]any{"type": "host-local", "ranges": ranges, "routes": routes},
 			},
@@ -82,7 +85,8 @@ func NodeName(h *Host) (string, error) {
 	return n, nil
 }
 
-// WriteNodeConflist waits for the node's pod CIDR and writes the CNI config.
+// WriteNodeConflist waits for the node's pod CIDR and writes the CNI config,
+// unless the cluster runs the user's own CNI (which configures its nodes).
 func WriteNodeConflist(ctx context.Context, r *Run) error {
 	node, err := NodeName(r.Host)
 	if err != nil {
@@ -91,6 +95,12 @@ func WriteNodeConflist(ctx context.Context, r *Run) error {
 	c, _, err := clients(r.Host.Path(KubeletKubeconfig))
 	if err != nil {
 		return err
+	}
+	if plugin, err := clusterCNI(ctx, c); err != nil {
+		return err
+	} else if plugin == CNICustom {
+		r.Host.Logf("[cni] the cluster runs its own CNI (--%s at init): no edgeops CNI config on this node", FlagCNIManifest)
+		return nil
 	}
 	cidrs, err := waitPodCIDRs(ctx, c, node, PodCIDRTimeout)
 	if err != nil {
@@ -167,5 +177,71 @@ func ApplyCNI(ctx context.Context, r *Run) error {
 		return fmt.Errorf("apply %s: %w", src, err)
 	}
 	r.Host.Logf("[cni] applied %s (pod subnet %s)", src, podSubnet)
+	plugin := CNIBridge
+	if r.Opts.CNIManifest != "" {
+		plugin = CNICustom
+	}
+	if err := Apply(ctx, restCfg, cniChoiceObjects(plugin)); err != nil {
+		return fmt.Errorf("record the CNI choice: %w", err)
+	}
+	if plugin == CNICustom {
+		return nil
+	}
 	return WriteNodeConflist(ctx, r)
+}
+
+// The CNI choice init made, in a ConfigMap every node may read, so joining
+// nodes know whether to write the edgeops CNI config.
+const (
+	cniChoiceConfigMap = "edgeadm-cni"
+	CNIBridge          = "edgeops-bridge"
+	CNICustom          = "custom"
+)
+
+func cniChoiceObjects(plugin string) []byte {
+	return []byte(`apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ` + cniChoiceConfigMap + `
+  namespace: kube-system
+data:
+  plugin: ` + plugin + `
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: edgeadm:read-cni
+  namespace: kube-system
+rules:
+  - apiGroups: [""]
+    resources: ["configmaps"]
+    resourceNames: ["` + cniChoiceConfigMap + `"]
+    verbs: ["get"]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: edgeadm:read-cni
+  namespace: kube-system
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: edgeadm:read-cni
+subjects:
+  - apiGroup: rbac.authorization.k8s.io
+    kind: Group
+    name: system:nodes
+`)
+}
+
+// clusterCNI reads the CNI choice; a cluster without it gets the bridge.
+func clusterCNI(ctx context.Context, c kubernetes.Interface) (string, error) {
+	cm, err := c.CoreV1().ConfigMaps(metav1.NamespaceSystem).Get(ctx, cniChoiceConfigMap, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return CNIBridge, nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read kube-system/%s: %w", cniChoiceConfigMap, err)
+	}
+	return cm.Data["plugin"], nil
 }

@@ -1,9 +1,16 @@
 package agent
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/kubernetes/fake"
 )
 
 func TestRenderContainerdConfig(t *testing.T) {
@@ -264,5 +271,40 @@ func TestCRIStatus(t *testing.T) {
 	}
 	if _, ok := CRIStatus("io.containerd.grpc.v1 containers - ok\n"); ok {
 		t.Error("found a CRI plugin that is not there")
+	}
+}
+
+func TestCNIChoiceObjects(t *testing.T) {
+	objs, err := SplitObjects(cniChoiceObjects(CNICustom))
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []string{}
+	for _, o := range objs {
+		kinds = append(kinds, o.GetKind())
+	}
+	if strings.Join(kinds, ",") != "ConfigMap,Role,RoleBinding" {
+		t.Fatalf("objects %v", kinds)
+	}
+	if v, _, _ := unstructured.NestedString(objs[0].Object, "data", "plugin"); v != CNICustom {
+		t.Errorf("plugin %q", v)
+	}
+}
+
+func TestClusterCNI(t *testing.T) {
+	tests := []struct {
+		name string
+		objs []runtime.Object
+		want string
+	}{
+		{"no choice recorded: bridge", nil, CNIBridge},
+		{"custom", []runtime.Object{&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: cniChoiceConfigMap, Namespace: "kube-system"},
+			Data: map[string]string{"plugin": CNICustom}}}, CNICustom},
+	}
+	for _, tt := range tests {
+		got, err := clusterCNI(context.Background(), fake.NewSimpleClientset(tt.objs...))
+		if err != nil || got != tt.want {
+			t.Errorf("%s: %q %v, want %q", tt.name, got, err, tt.want)
+		}
 	}
 }

@@ -45,6 +45,8 @@ func TestAgentOnLabHosts(t *testing.T) {
 	l.waitFor(ctx, "2 nodes Ready", readyCmd, 5*time.Minute, allReady(2))
 	l.waitFor(ctx, "CoreDNS ready (pod network works)", "kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}'",
 		5*time.Minute, func(s string) bool { return strings.TrimSpace(s) == "2" })
+	l.waitFor(ctx, "flannel running on both nodes", "kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-flannel get ds kube-flannel-ds -o jsonpath='{.status.numberReady}'",
+		3*time.Minute, func(s string) bool { return strings.TrimSpace(s) == "2" })
 	if out := l.kubectl(ctx, "get ns"); strings.Contains(out, "edge-system") {
 		t.Errorf("--enable-edge=false applied the edge components:\n%s", out)
 	}
