@@ -74,10 +74,13 @@ func (kubeconfigPhase) Run(ctx context.Context, s *State, h *Host) error {
 	if err != nil {
 		return fmt.Errorf("read /etc/kubernetes/admin.conf: %w", err)
 	}
-	if err := writePrivate(s.Kubeconfig, data); err != nil {
+	wrote, err := writePrivate(s.Kubeconfig, data)
+	if err != nil {
 		return err
 	}
-	s.Report.Eventf(h.Addr(), "kubeconfig", "info", "admin kubeconfig written to %s", s.Kubeconfig)
+	if wrote {
+		s.Report.Eventf(h.Addr(), "kubeconfig", "info", "admin kubeconfig written to %s", s.Kubeconfig)
+	}
 	if srv := kubeconfigServer(data); srv != "" {
 		d := net.Dialer{Timeout: 3 * time.Second}
 		if c, err := d.DialContext(ctx, "tcp", srv); err != nil {
@@ -105,11 +108,15 @@ func kubeconfigServer(data []byte) string {
 }
 
 // writePrivate writes data to path with mode 0600 atomically, leaving an
-// identical file untouched.
-func writePrivate(path string, data []byte) error {
+// identical file untouched (wrote is false then).
+func writePrivate(path string, data []byte) (wrote bool, err error) {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
-		return os.Chmod(path, 0o600)
+		return false, os.Chmod(path, 0o600)
 	}
+	return true, writeFileAtomic(path, data)
+}
+
+func writeFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
