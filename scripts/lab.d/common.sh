@@ -51,13 +51,14 @@ resolve_host() {
 	die "no host '$want' in lab $LAB_NAME (see: scripts/lab status)"
 }
 
-# with_lock runs "$@" holding an exclusive lock on $LAB_STATE/$1.lock.
+# with_lock runs "$@" holding an exclusive lock on $LAB_STATE/$1.lock (fd 9:
+# daemons started inside must close it, or they would hold the lock forever).
 with_lock() {
 	local name=$1
 	shift
 	mkdir -p "$LAB_STATE"
 	(
-		flock 9
+		flock -w 900 9 || die "waited 15 min for $LAB_STATE/$name.lock; its holder: $(fuser "$LAB_STATE/$name.lock" 2>&1 || echo unknown)"
 		"$@"
 	) 9>"$LAB_STATE/$name.lock"
 }

@@ -67,7 +67,7 @@ start_own_dockerd() {
 	say "starting dockerd (data root $LAB_STATE/docker, default runtime runc-lab, log $LAB_STATE/dockerd.log)"
 	setsid nohup dockerd --data-root "$LAB_STATE/docker" --pidfile "$LAB_STATE/dockerd.pid" \
 		--add-runtime "runc-lab=$LAB_STATE/bin/runc-lab" --default-runtime runc-lab \
-		>>"$LAB_STATE/dockerd.log" 2>&1 </dev/null &
+		>>"$LAB_STATE/dockerd.log" 2>&1 </dev/null 9>&- &
 	for _ in $(seq 1 60); do
 		docker_works && { say "dockerd is up (pid $(cat "$LAB_STATE/dockerd.pid" 2>/dev/null))"; return 0; }
 		sleep 0.5

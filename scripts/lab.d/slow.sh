@@ -122,7 +122,7 @@ cmd_slow() {
 		local log
 		log=$(netem_dir)/$i.log
 		setsid nohup "$LAB_STATE/bin/lab-netem" -queue "$(netem_queue "$(host_ip "$i")")" \
-			-delay "$delay" -loss "$loss" >"$log" 2>&1 </dev/null &
+			-delay "$delay" -loss "$loss" >"$log" 2>&1 </dev/null 9>&- &
 		echo $! >"$(netem_dir)/$i.pid"
 		for _ in $(seq 1 50); do grep -q 'lab-netem: queue' "$log" && break; sleep 0.1; done
 		grep -q 'lab-netem: queue' "$log" || die "the delayer for $name did not start: $(cat "$log")"
