@@ -58,7 +58,7 @@ with_lock() {
 	shift
 	mkdir -p "$LAB_STATE"
 	(
-		flock -w 900 9 || die "waited 15 min for $LAB_STATE/$name.lock; its holder: $(fuser "$LAB_STATE/$name.lock" 2>&1 || echo unknown)"
+		flock -w 900 9 || die "waited 15 min for $LAB_STATE/$name.lock: another lab command holds it (see: lsof $LAB_STATE/$name.lock)"
 		"$@"
 	) 9>"$LAB_STATE/$name.lock"
 }
