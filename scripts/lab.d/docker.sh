@@ -19,6 +19,8 @@ build_static_tool() {
 	tmp=$(mktemp -d)
 	find "$src" -maxdepth 1 -name '*.go' ! -name '*_test.go' -exec cp {} "$tmp/" \;
 	printf 'module labtool\n\ngo 1.25\n' >"$tmp/go.mod"
+	# Go needs a build cache; CI may run with no HOME.
+	[[ -n ${GOCACHE:-} || -n ${HOME:-} || -n ${XDG_CACHE_HOME:-} ]] || export GOCACHE=$LAB_STATE/gocache
 	(cd "$tmp" && CGO_ENABLED=0 GOFLAGS="" GOWORK=off go build -trimpath -ldflags='-s -w' -o "$out.tmp" .) ||
 		{ rm -rf "$tmp"; die "building $src failed"; }
 	rm -rf "$tmp"
