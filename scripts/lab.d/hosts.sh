@@ -22,6 +22,8 @@ ensure_host() {
 		say "creating $name at $ip"
 		local runtime
 		mapfile -t runtime < <(runtime_flag)
+		# A new host gets a new disk: a volume left from an earlier host goes.
+		docker volume rm -f "$vol" >/dev/null 2>&1 || true
 		docker volume create --label "$LAB_LABEL=$LAB_NAME" "$vol" >/dev/null || die "docker volume create $vol failed"
 		# --privileged needs the runc wrapper as runtime here (see docs/lab.md);
 		# systemd needs its own cgroup namespace, tmpfs /run and SIGRTMIN+3 to stop.
