@@ -47,6 +47,13 @@ func TestAgentOnLabHosts(t *testing.T) {
 		5*time.Minute, func(s string) bool { return strings.TrimSpace(s) == "2" })
 	l.waitFor(ctx, "flannel running on both nodes", "kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-flannel get ds kube-flannel-ds -o jsonpath='{.status.numberReady}'",
 		3*time.Minute, func(s string) bool { return strings.TrimSpace(s) == "2" })
+	// Across nodes through flannel's VXLAN: the worker reaches a CoreDNS pod on the master.
+	podIP := strings.TrimSpace(l.kubectl(ctx, `-n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[0].status.podIP}'`))
+	// flanneld on each node learns the other's lease a moment after it runs: retry for a minute.
+	health := l.must(ctx, worker, `for i in $(seq 30); do out=$(timeout 3 bash -c 'exec 3<>/dev/tcp/`+podIP+`/8080; printf "GET /health HTTP/1.0\r\n\r\n" >&3; cat <&3') && break; sleep 2; done; echo "$out"`)
+	if !strings.Contains(health, "200 OK") {
+		t.Errorf("worker to CoreDNS pod %s on the master: %q", podIP, health)
+	}
 	if out := l.kubectl(ctx, "get ns"); strings.Contains(out, "edge-system") {
 		t.Errorf("--enable-edge=false applied the edge components:\n%s", out)
 	}
