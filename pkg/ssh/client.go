@@ -107,7 +107,7 @@ func (c *Client) session(ctx context.Context) (s *gossh.Session, release func(),
 	select {
 	case c.sessions <- struct{}{}:
 	case <-ctx.Done():
-		return nil, nil, fmt.Errorf("host %s: wait for a free session: %w", c.cfg.Name, ctx.Err())
+		return nil, nil, fmt.Errorf("wait for a free session: %w", ctx.Err())
 	}
 	release = func() { <-c.sessions }
 	for attempt := 0; attempt < 2; attempt++ {
@@ -117,9 +117,12 @@ func (c *Client) session(ctx context.Context) (s *gossh.Session, release func(),
 			release()
 			return nil, nil, err
 		}
-		s, err = cl.NewSession()
+		s, err = newSession(ctx, cl)
 		if err == nil {
 			return s, release, nil
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		var oce *gossh.OpenChannelError
 		if errors.As(err, &oce) { // the server refused; the connection is fine
@@ -128,7 +131,32 @@ func (c *Client) session(ctx context.Context) (s *gossh.Session, release func(),
 		c.markBroken(cl)
 	}
 	release()
-	return nil, nil, fmt.Errorf("host %s: open session: %w", c.cfg.Name, err)
+	return nil, nil, fmt.Errorf("open session: %w", err)
+}
+
+// newSession opens a session, giving up when ctx ends (a dead peer would
+// otherwise block forever; the keepalive closes such connections later).
+func newSession(ctx context.Context, cl *gossh.Client) (*gossh.Session, error) {
+	type result struct {
+		s   *gossh.Session
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		s, err := cl.NewSession()
+		done <- result{s, err}
+	}()
+	select {
+	case r := <-done:
+		return r.s, r.err
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.s != nil {
+				r.s.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
 }
 
 // sftpClient returns the SFTP client of the live connection, reconnecting
@@ -141,33 +169,68 @@ func (c *Client) sftpClient(ctx context.Context) (*sftp.Client, error) {
 			return nil, err
 		}
 		var sc *sftp.Client
-		if sc, err = c.startSFTP(cl); err == nil {
+		if sc, err = c.startSFTP(ctx, cl); err == nil {
 			return sc, nil
+		}
+		if ctx.Err() != nil {
+			break
 		}
 		c.markBroken(cl)
 	}
 	return nil, fmt.Errorf("host %s: start sftp: %w", c.cfg.Name, err)
 }
 
-func (c *Client) startSFTP(cl *gossh.Client) (*sftp.Client, error) {
+func (c *Client) startSFTP(ctx context.Context, cl *gossh.Client) (*sftp.Client, error) {
 	c.mu.Lock()
-	defer c.mu.Unlock()
 	if c.conn == nil || c.conn.client != cl {
+		c.mu.Unlock()
 		return nil, errors.New("connection dropped")
 	}
 	if c.sftp != nil {
+		defer c.mu.Unlock()
 		return c.sftp, nil
 	}
-	sc, err := sftp.NewClient(cl,
-		sftp.UseConcurrentWrites(true),
-		sftp.MaxConcurrentRequestsPerFile(sftpConcurrency),
-		sftp.MaxPacketUnchecked(sftpPacket),
-	)
-	if err != nil {
-		return nil, err
+	c.mu.Unlock()
+
+	// Started without the lock: on a dead peer it blocks until ctx ends.
+	type result struct {
+		sc  *sftp.Client
+		err error
 	}
-	c.sftp = sc
-	return sc, nil
+	done := make(chan result, 1)
+	go func() {
+		sc, err := sftp.NewClient(cl,
+			sftp.UseConcurrentWrites(true),
+			sftp.MaxConcurrentRequestsPerFile(sftpConcurrency),
+			sftp.MaxPacketUnchecked(sftpPacket),
+		)
+		done <- result{sc, err}
+	}()
+	var r result
+	select {
+	case r = <-done:
+	case <-ctx.Done():
+		go func() {
+			if r := <-done; r.sc != nil {
+				r.sc.Close()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+	if r.err != nil {
+		return nil, r.err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.sftp != nil || c.conn == nil || c.conn.client != cl { // lost a race, or the connection went
+		r.sc.Close()
+		if c.sftp == nil {
+			return nil, errors.New("connection dropped")
+		}
+		return c.sftp, nil
+	}
+	c.sftp = r.sc
+	return r.sc, nil
 }
 
 // resetSFTP drops a broken SFTP client.

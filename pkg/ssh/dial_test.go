@@ -224,3 +224,29 @@ func checkEcho(t *testing.T, addr string) {
 		t.Fatalf("echo %q %v", got, err)
 	}
 }
+
+// A peer that silently vanished is noticed by the keepalive; the next call
+// gets a fresh connection instead of hanging.
+func TestKeepaliveDetectsDeadPeer(t *testing.T) {
+	t.Parallel()
+	srv, cfg := rootHost(t, sshtest.ServerOptions{})
+	proxy := sshtest.StartProxy(t, srv.Addr())
+	cfg.Port, cfg.KnownHostsFiles = proxy.Port, []string{t.TempDir() + "/kh"}
+	writeFile(t, cfg.KnownHostsFiles[0], "[127.0.0.1]:"+itoa(proxy.Port)+" "+srv.HostKey+"\n")
+	cfg.KeepaliveInterval = 100 * time.Millisecond
+	c := dial(t, cfg)
+	if _, err := c.Run(testCtx(t), "true"); err != nil {
+		t.Fatal(err)
+	}
+	proxy.Freeze()
+	time.Sleep(time.Second) // > 3 keepalive intervals
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	res, err := c.Run(ctx, "echo back")
+	if err != nil || strings.TrimSpace(string(res.Stdout)) != "back" {
+		t.Fatalf("after a dead peer: %v", err)
+	}
+	if n := proxy.Accepted(); n != 2 {
+		t.Fatalf("connections %d, want 2", n)
+	}
+}

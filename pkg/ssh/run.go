@@ -164,8 +164,15 @@ func (c *Client) exec(ctx context.Context, remote string, stdin io.Reader, stdou
 	defer release()
 	defer s.Close()
 	s.Stdin, s.Stdout, s.Stderr = stdin, stdout, stderr
-	if err := s.Start(remote); err != nil {
-		return -1, "", fmt.Errorf("start: %w", err)
+	started := make(chan error, 1)
+	go func() { started <- s.Start(remote) }()
+	select {
+	case err := <-started:
+		if err != nil {
+			return -1, "", fmt.Errorf("start: %w", err)
+		}
+	case <-ctx.Done(): // the deferred Close unblocks Start
+		return -1, "", ctx.Err()
 	}
 	waitc := make(chan error, 1)
 	go func() { waitc <- s.Wait() }()

@@ -120,6 +120,9 @@ func (c *Client) doUpload(ctx context.Context, src io.ReaderAt, size int64, remo
 		<-probed
 		return nil, err
 	}
+	// SFTP calls take no context: closing the client ends them.
+	stopSFTP := context.AfterFunc(ctx, func() { c.resetSFTP(sc) })
+	defer stopSFTP()
 	tmp, err := c.tempPath(sc, remotePath, staged)
 	p := <-probed
 	if p.err != nil {

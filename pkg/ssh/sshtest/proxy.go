@@ -1,9 +1,9 @@
 package sshtest
 
 import (
-	"io"
 	"net"
 	"sync"
+	"sync/atomic"
 	"testing"
 )
 
@@ -17,6 +17,7 @@ type Proxy struct {
 
 	mu       sync.Mutex
 	conns    []net.Conn
+	frozen   []*atomic.Bool
 	accepted int
 }
 
@@ -47,11 +48,41 @@ func (p *Proxy) serve() {
 			c.Close()
 			continue
 		}
+		frozen := &atomic.Bool{}
 		p.mu.Lock()
 		p.conns = append(p.conns, c, u)
+		p.frozen = append(p.frozen, frozen)
 		p.mu.Unlock()
-		go func() { io.Copy(u, c); u.Close() }()
-		go func() { io.Copy(c, u); c.Close() }()
+		go pipe(u, c, frozen)
+		go pipe(c, u, frozen)
+	}
+}
+
+// pipe copies src to dst, dropping what it reads once frozen.
+func pipe(dst, src net.Conn, frozen *atomic.Bool) {
+	defer dst.Close()
+	buf := make([]byte, 64<<10)
+	for {
+		n, err := src.Read(buf)
+		if n > 0 && !frozen.Load() {
+			if _, werr := dst.Write(buf[:n]); werr != nil {
+				return
+			}
+		}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// Freeze turns the connections made so far into black holes: they stay
+// open but nothing passes any more (a peer that vanished without a reset).
+// Later connections are not affected.
+func (p *Proxy) Freeze() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, f := range p.frozen {
+		f.Store(true)
 	}
 }
 
