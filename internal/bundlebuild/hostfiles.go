@@ -89,8 +89,9 @@ func sharedLibraries(ctx context.Context, elf string) ([]string, error) {
 	return libs, sc.Err()
 }
 
-// iptablesHostFiles are the iptables programs (nft and legacy) and every
-// xtables extension, from Debian's iptables package on the build machine.
+// iptablesHostFiles are the iptables programs (nft and legacy), every
+// xtables extension and nft, from Debian's iptables and nftables packages on
+// the build machine.
 func iptablesHostFiles() ([]string, error) {
 	files := []string{"/usr/sbin/xtables-nft-multi", "/usr/sbin/xtables-legacy-multi"}
 	for _, f := range files {
@@ -98,6 +99,11 @@ func iptablesHostFiles() ([]string, error) {
 			return nil, fmt.Errorf("iptables is not installed on the build machine (apt-get install iptables): %w", err)
 		}
 	}
+	// kube-proxy's nftables mode runs the nft program (through knftables).
+	if _, err := os.Stat("/usr/sbin/nft"); err != nil {
+		return nil, fmt.Errorf("nft is not installed on the build machine (apt-get install nftables): %w", err)
+	}
+	files = append(files, "/usr/sbin/nft")
 	exts, err := filepath.Glob("/usr/lib/*-linux-gnu/xtables/*.so")
 	if err != nil || len(exts) == 0 {
 		return nil, fmt.Errorf("no xtables extensions under /usr/lib/*-linux-gnu/xtables (is iptables installed?)")

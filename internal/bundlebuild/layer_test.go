@@ -109,6 +109,7 @@ func TestIptablesLayerRuns(t *testing.T) {
 		stdin string
 	}{
 		{"nft version", []string{"/usr/sbin/iptables-nft", "-V"}, ""},
+		{"nft program", []string{"/usr/sbin/nft", "--version"}, ""},
 		{"legacy version", []string{"/usr/sbin/ip6tables-legacy", "-V"}, ""},
 		{"nft restore test loads extensions", []string{"/usr/sbin/iptables-nft-restore", "--test"}, rules},
 		{"help of a libm extension", []string{"/usr/sbin/iptables-legacy", "-m", "statistic", "--help"}, ""},
