@@ -122,7 +122,9 @@ func InstallPackage(ctx context.Context, r *Run) error {
 	if err != nil {
 		return fmt.Errorf("hash package: %w", err)
 	}
-	if prev != nil && prev.PackageSHA256 == sum && prev.ImageRepository == r.ImageRepository &&
+	// A joining node names no repository (it tags later, for the cluster's): any will do.
+	sameRepo := r.ImageRepository == "" || prev != nil && prev.ImageRepository == r.ImageRepository
+	if prev != nil && prev.PackageSHA256 == sum && sameRepo &&
 		prev.RuntimeBinary == r.Opts.RuntimeBinary && filesIntact(r.Host, prev) {
 		if err := startContainerd(ctx, r.Host, false); err != nil {
 			return err
