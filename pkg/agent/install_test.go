@@ -135,6 +135,13 @@ func TestInstallPackage(t *testing.T) {
 		t.Errorf("second install did work again:\n%s", log.String())
 	}
 
+	// A joining node (no repository named) takes the installed package as is.
+	log.Reset()
+	run("")
+	if !strings.Contains(log.String(), "already installed") {
+		t.Errorf("install without a repository redid the work:\n%s", log.String())
+	}
+
 	// A changed file is put back.
 	if err := os.WriteFile(filepath.Join(root, "usr/local/bin/kubelet"), []byte("tampered"), 0o755); err != nil {
 		t.Fatal(err)
