@@ -70,21 +70,13 @@ const pgidMarker = "edgeops-pgid:"
 func (w *lineWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	if w.wantMarker && !w.markerDone {
+		// Lines may precede the marker (sudo's "unable to resolve host",
+		// login shell noise): hold output back until it shows up.
 		w.head = append(w.head, p...)
-		i := bytes.IndexByte(w.head, '\n')
-		if i < 0 && len(w.head) < 64 {
+		p = w.takeMarker()
+		if p == nil {
 			return n, nil
 		}
-		w.markerDone = true
-		p = w.head
-		w.head = nil
-		if i >= 0 && bytes.HasPrefix(p, []byte(pgidMarker)) {
-			if pg, err := strconv.Atoi(strings.TrimSpace(string(p[len(pgidMarker):i]))); err == nil {
-				w.pgidCh <- pg
-			}
-			p = p[i+1:]
-		}
-		close(w.pgidCh)
 	}
 	w.buf.Write(p)
 	if w.sink == nil {
@@ -102,16 +94,55 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// takeMarker looks for the marker line in head. It returns nil while
+// waiting for more, else head without the marker line (and releases pgidCh).
+func (w *lineWriter) takeMarker() []byte {
+	idx := -1
+	if bytes.HasPrefix(w.head, []byte(pgidMarker)) {
+		idx = 0
+	} else if i := bytes.Index(w.head, []byte("\n"+pgidMarker)); i >= 0 {
+		idx = i + 1
+	}
+	var out []byte
+	switch {
+	case idx >= 0:
+		end := bytes.IndexByte(w.head[idx:], '\n')
+		if end < 0 {
+			if len(w.head) < markerWindow {
+				return nil
+			}
+			out = w.head
+			break
+		}
+		if pg, err := strconv.Atoi(string(w.head[idx+len(pgidMarker) : idx+end])); err == nil {
+			w.pgidCh <- pg
+		}
+		out = append(w.head[:idx:idx], w.head[idx+end+1:]...)
+	case len(w.head) < markerWindow:
+		return nil
+	default:
+		out = w.head
+	}
+	w.markerDone = true
+	close(w.pgidCh)
+	w.head = nil
+	if out == nil {
+		out = []byte{}
+	}
+	return out
+}
+
+// markerWindow bounds how much stderr is held back waiting for the marker.
+const markerWindow = 8 << 10
+
 // flush emits a trailing partial line and releases a pending marker.
 func (w *lineWriter) flush() {
 	if w.wantMarker && !w.markerDone {
 		w.markerDone = true
 		close(w.pgidCh)
-		w.buf.Write(w.head)
-		if w.sink != nil {
-			w.part = append(w.part, w.head...)
-		}
+		head := w.head
 		w.head = nil
+		w.Write(head)
 	}
 	if w.sink != nil && len(w.part) > 0 {
 		w.sink(Line{Host: w.host, Stream: w.stream, Text: string(w.part)})
