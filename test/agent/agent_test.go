@@ -43,9 +43,9 @@ func TestAgentOnLabHosts(t *testing.T) {
 		}
 	}
 	l.waitFor(ctx, "2 nodes Ready", readyCmd, 5*time.Minute, allReady(2))
-	l.waitFor(ctx, "CoreDNS ready (pod network works)", "kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}'",
+	l.waitFor(ctx, "CoreDNS ready (pod network works)", kubectlCmd+" -n kube-system get deploy coredns -o jsonpath='{.status.readyReplicas}'",
 		5*time.Minute, func(s string) bool { return strings.TrimSpace(s) == "2" })
-	l.waitFor(ctx, "flannel running on both nodes", "kubectl --kubeconfig /etc/kubernetes/admin.conf -n kube-flannel get ds kube-flannel-ds -o jsonpath='{.status.numberReady}'",
+	l.waitFor(ctx, "flannel running on both nodes", kubectlCmd+" -n kube-flannel get ds kube-flannel-ds -o jsonpath='{.status.numberReady}'",
 		3*time.Minute, func(s string) bool { return strings.TrimSpace(s) == "2" })
 	// Across nodes through flannel's VXLAN: the worker reaches a CoreDNS pod on the master.
 	podIP := strings.TrimSpace(l.kubectl(ctx, `-n kube-system get pods -l k8s-app=kube-dns -o jsonpath='{.items[0].status.podIP}'`))
@@ -104,7 +104,7 @@ func TestAgentOnLabHosts(t *testing.T) {
 	l.assertClean(ctx, worker, before[worker], "after a second reset")
 }
 
-const readyCmd = `kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}'`
+const readyCmd = kubectlCmd + ` get nodes -o jsonpath='{range .items[*]}{.metadata.name}={.status.conditions[?(@.type=="Ready")].status}{"\n"}{end}'`
 
 func allReady(n int) func(string) bool {
 	return func(s string) bool {

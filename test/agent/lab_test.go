@@ -25,6 +25,9 @@ const (
 	remotePackageDir = "/var/lib/edgeops/packages"
 	remoteEdgeadm    = "/usr/local/bin/edgeadm"
 	runtimeBinary    = "/usr/local/sbin/runc-lab"
+	// kubectlCmd keeps kubectl's discovery cache out of the snapshot (/run is
+	// not in it): the test's own kubectl must not look like a leftover.
+	kubectlCmd = "kubectl --kubeconfig /etc/kubernetes/admin.conf --cache-dir /run/agent-test-kubectl"
 )
 
 // lab drives the lab hosts with plain ssh and scp.
@@ -156,7 +159,7 @@ func (l *lab) copyJoinInfo(ctx context.Context, to string) {
 // kubectl runs kubectl on the master with the admin kubeconfig.
 func (l *lab) kubectl(ctx context.Context, args string) string {
 	l.t.Helper()
-	return l.must(ctx, master, "kubectl --kubeconfig /etc/kubernetes/admin.conf "+args)
+	return l.must(ctx, master, kubectlCmd+" "+args)
 }
 
 // waitFor polls a command on the master until check accepts its output.
