@@ -99,7 +99,7 @@ func runPhase(ctx context.Context, s *State, p Phase) bool {
 
 func runHost(ctx context.Context, s *State, p Phase, h *Host) error {
 	s.Report.Emit(report.Event{Host: h.Addr(), Phase: p.Title(), Event: report.EventStart})
-	before := h.Changed()
+	before := h.changeCount()
 	start := time.Now()
 	err := p.Run(ctx, s, h)
 	h.mu.Lock()
@@ -107,7 +107,7 @@ func runHost(ctx context.Context, s *State, p Phase, h *Host) error {
 	h.mu.Unlock()
 	var sk skip
 	switch {
-	case err == nil && h.Changed() && !before:
+	case err == nil && h.changeCount() > before:
 		s.Report.Emit(report.Event{Host: h.Addr(), Phase: p.Title(), Event: report.EventChanged, Message: time.Since(start).Round(time.Millisecond).String()})
 	case err == nil:
 		s.Report.Emit(report.Event{Host: h.Addr(), Phase: p.Title(), Event: report.EventDone, Message: time.Since(start).Round(time.Millisecond).String()})

@@ -121,6 +121,11 @@ func TestRunnerBoundsAndOrder(t *testing.T) {
 			if strings.Join(log.cleanups, ",") != "b,a" {
 				t.Errorf("cleanups = %v, want last phase first", log.cleanups)
 			}
+			for _, h := range s.Hosts {
+				if n := h.changeCount(); n != 2 {
+					t.Errorf("host %s: %d changes, want one per phase", h.Addr(), n)
+				}
+			}
 			if len(s.Timings()) != 2 {
 				t.Errorf("timings = %v", s.Timings())
 			}

@@ -47,6 +47,7 @@ type Host struct {
 	status   string // final word for the summary: joined, unchanged, reset, …
 	detail   string
 	changed  bool
+	changes  int // SetStatus calls that changed the host, for per-phase reporting
 	duration time.Duration
 	locked   bool
 	action   action // what up decided to do here
@@ -92,6 +93,15 @@ func (h *Host) SetStatus(status, detail string, changed bool) {
 	defer h.mu.Unlock()
 	h.status, h.detail = status, detail
 	h.changed = h.changed || changed
+	if changed {
+		h.changes++
+	}
+}
+
+func (h *Host) changeCount() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.changes
 }
 
 // Changed reports whether the run changed the host.
