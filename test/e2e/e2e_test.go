@@ -36,6 +36,7 @@ func TestEdgeops(t *testing.T) {
 		{"add-node the 4th host", stepAddNode},
 		{"host killed mid-join, then completed", stepKilledMidJoin},
 		{"reset all back to pre-install state", stepReset},
+		{"two masters behind an endpoint, labels, taints, then reset", stepHA},
 		{"no secret in any output", stepNoSecrets},
 	}
 	for _, st := range steps {
@@ -390,6 +391,74 @@ func stepReset(t *testing.T, s *suite) {
 	for _, h := range s.hosts {
 		after := s.mustSSH(t, h, hostStateScript)
 		added, removed := diffLines(s.preInstall[h], after)
+		if len(added)+len(removed) > 0 {
+			t.Errorf("host %s is not back to its pre-install state:\n  left behind: %v\n  missing: %v", h, added, removed)
+		}
+	}
+}
+
+// stepHA joins a second master (--upload-certs, a certificate key in the
+// join information, a serial control-plane join) and a worker with the
+// inventory's labels and taints, then resets everything again.
+func stepHA(t *testing.T, s *suite) {
+	inv := fmt.Sprintf(`apiVersion: edgeops.io/v1
+kind: Inventory
+cluster:
+  name: e2e
+  controlPlaneEndpoint: %[1]s:6443
+  installPackage:
+    path: %[4]s
+  containerRuntime:
+    runtimeBinary: /usr/local/sbin/runc-lab
+ssh:
+  user: root
+  identityFiles: [key]
+  knownHosts: known_hosts
+hosts:
+  - {address: %[1]s, role: master}
+  - {address: %[2]s, role: master, labels: {zone: b}}
+  - {address: %[3]s, role: worker, taints: [{key: dedicated, value: batch, effect: NoSchedule}]}
+`, s.hosts[0], s.hosts[1], s.hosts[2], envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz")))
+	path := filepath.Join(s.labDir, "e2e-ha.yaml")
+	writeFile(t, path, inv)
+	r := s.run(t, "up", "-i", path, "--output", "json")
+	if r.code != 0 {
+		t.Fatalf("up (2 masters): exit %d\n%s\n%s", r.code, tail(r.stdout, 40), r.stderr)
+	}
+	s.collectSecrets(t)
+	hasKey := false
+	for sec := range s.secrets {
+		if len(sec) == 64 {
+			hasKey = true
+		}
+	}
+	if !hasKey {
+		t.Errorf("no certificate key in the leader's join information after a control-plane join")
+	}
+	ns := s.waitReady(t, 3)
+	masters := 0
+	for _, n := range ns {
+		if _, ok := n.Labels["node-role.kubernetes.io/control-plane"]; ok {
+			masters++
+		}
+	}
+	if masters != 2 {
+		t.Errorf("want 2 control-plane nodes, got %d", masters)
+	}
+	etcd := s.kubectlRun(t, "", "-n", "kube-system", "get", "pods", "-l", "component=etcd", "-o", "name")
+	if n := len(strings.Fields(etcd)); n != 2 {
+		t.Errorf("want 2 etcd members, got %q", etcd)
+	}
+	zone := s.kubectlRun(t, "", "get", "nodes", "-l", "zone=b", "-o", "name")
+	taints := s.kubectlRun(t, "", "get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.taints}{\"\\n\"}{end}")
+	if len(strings.Fields(zone)) != 1 || !strings.Contains(taints, `"key":"dedicated"`) {
+		t.Errorf("labels/taints not applied: zone=b nodes %q; taints:\n%s", zone, taints)
+	}
+	if rr := s.run(t, "reset", "--all", "-i", path); rr.code != 0 {
+		t.Fatalf("reset: exit %d\n%s%s", rr.code, rr.stdout, rr.stderr)
+	}
+	for _, h := range s.hosts[:3] {
+		added, removed := diffLines(s.preInstall[h], s.mustSSH(t, h, hostStateScript))
 		if len(added)+len(removed) > 0 {
 			t.Errorf("host %s is not back to its pre-install state:\n  left behind: %v\n  missing: %v", h, added, removed)
 		}
