@@ -199,7 +199,7 @@ func (c *Client) startSFTP(ctx context.Context, cl *gossh.Client) (*sftp.Client,
 	}
 	done := make(chan result, 1)
 	go func() {
-		sc, err := sftp.NewClient(cl,
+		sc, err := newSFTP(cl,
 			sftp.UseConcurrentWrites(true),
 			sftp.MaxConcurrentRequestsPerFile(sftpConcurrency),
 			sftp.MaxPacketUnchecked(sftpPacket),

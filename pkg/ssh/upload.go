@@ -21,12 +21,13 @@ import (
 // Both print the hex digest first.
 const remoteSum = `{ if command -v openssl >/dev/null 2>&1; then openssl dgst -sha256 -r; else sha256sum; fi; }`
 
-// SFTP tuning: 64 write requests of 32 KiB in flight (what OpenSSH's sftp
-// and scp use); the window bounds how much of a cut transfer's tail we
-// distrust when resuming.
+// SFTP tuning: 64 write requests in flight (as OpenSSH's sftp and scp),
+// each small enough that the request (29 bytes of header with OpenSSH's
+// 4-byte handles) fits one 32 KiB SSH channel packet; the window bounds how
+// much of a cut transfer's tail we distrust when resuming.
 const (
 	sftpConcurrency = 64
-	sftpPacket      = 32 * 1024
+	sftpPacket      = 32*1024 - 64
 	resumeWindow    = sftpConcurrency * sftpPacket
 	resumeAlign     = 1 << 20
 )
@@ -100,49 +101,41 @@ func (c *Client) doUpload(ctx context.Context, src io.ReaderAt, size int64, remo
 		owner = "root:root"
 	}
 
-	// Look at the target while SFTP and the temporary file get ready.
-	type probeResult struct {
-		fields []string
-		err    error
-	}
-	probed := make(chan probeResult, 1)
-	go func() {
-		probe := fmt.Sprintf(`t=%s; if [ -f "$t" ]; then stat -c '%%a %%s' -- "$t" && %s < "$t"; fi`, shellQuote(remotePath), remoteSum)
-		out, err := c.Run(ctx, probe, append(runOpts, withQuietOutput())...)
-		if err != nil {
-			probed <- probeResult{err: err}
-			return
-		}
-		probed <- probeResult{fields: strings.Fields(string(out.Stdout))}
-	}()
 	sc, err := c.sftpClient(ctx)
 	if err != nil {
-		<-probed
 		return nil, err
 	}
 	// SFTP calls take no context: closing the client ends them.
 	stopSFTP := context.AfterFunc(ctx, func() { c.resetSFTP(sc) })
 	defer stopSFTP()
 	tmp, err := c.tempPath(sc, remotePath, staged)
-	p := <-probed
-	if p.err != nil {
-		return nil, fmt.Errorf("check target: %w", p.err)
-	}
 	if err != nil {
 		return nil, err
 	}
 
+	// A remote hash is only worth a command when the target may be the same.
+	var probe []string // mode, size, sha256 of an existing target
+	st, statErr := sc.Stat(remotePath)
+	if statErr != nil && !errors.Is(statErr, os.ErrNotExist) || statErr == nil && st.Mode().IsRegular() && st.Size() == size {
+		cmd := fmt.Sprintf(`t=%s; if [ -f "$t" ]; then stat -c '%%a %%s' -- "$t" && %s < "$t"; fi`, shellQuote(remotePath), remoteSum)
+		out, err := c.Run(ctx, cmd, append(runOpts, withQuietOutput())...)
+		if err != nil {
+			return nil, fmt.Errorf("check target: %w", err)
+		}
+		probe = strings.Fields(string(out.Stdout))
+	}
+
 	// Skip when the target already has this content.
 	var localSum string
-	if len(p.fields) >= 3 {
-		if rsize, _ := strconv.ParseInt(p.fields[1], 10, 64); rsize == size {
+	if len(probe) >= 3 {
+		if rsize, _ := strconv.ParseInt(probe[1], 10, 64); rsize == size {
 			if localSum, err = hashAll(src, size); err != nil {
 				return nil, err
 			}
 			res.SHA256 = localSum
-			if p.fields[2] == localSum {
+			if probe[2] == localSum {
 				res.Skipped = true
-				if p.fields[0] != strconv.FormatUint(uint64(mode.Perm()), 8) {
+				if probe[0] != strconv.FormatUint(uint64(mode.Perm()), 8) {
 					if _, err := c.Run(ctx, fmt.Sprintf("chmod %o -- %s", mode.Perm(), shellQuote(remotePath)), runOpts...); err != nil {
 						return res, fmt.Errorf("fix mode of unchanged file: %w", err)
 					}
