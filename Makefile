@@ -4,10 +4,16 @@ export PATH := /usr/local/go/bin:$(PATH)
 
 .PHONY: build test e2e bundle lab-up lab-down demo bench fuzz vet clean
 
+# edgeadm reports the version of the kubeadm it embeds, as kubeadm's release build stamps it.
+KUBE_VERSION = $(shell go list -m -f '{{.Version}}' k8s.io/kubernetes)
+KUBE_MINOR = $(word 2,$(subst ., ,$(KUBE_VERSION)))
+KUBE_LDFLAGS = $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
+	-X $(p).gitVersion=$(KUBE_VERSION) -X $(p).gitMajor=1 -X $(p).gitMinor=$(KUBE_MINOR) -X $(p).gitTreeState=clean)
+
 build:
 	mkdir -p _output
 	go build -o _output/edgeops ./cmd/edgeops
-	go build -o _output/edgeadm ./cmd/edgeadm
+	go build -ldflags "$(KUBE_LDFLAGS)" -o _output/edgeadm ./cmd/edgeadm
 
 vet:
 	go vet ./...
