@@ -343,13 +343,16 @@ if dd if=/dev/null iflag=skip_bytes,count_bytes status=none 2>/dev/null; then
 else
   part() { tail -c +$(($1+1)) -- "$f" | head -c "$2"; }
 fi
-done=0
+done=0; idle=0
 while [ "$done" -lt "$size" ]; do
   cur=$(stat -c %%s -- "$f" 2>/dev/null || echo 0)
   [ "$cur" -gt "$size" ] && cur=$size
   if [ "$cur" -gt "$done" ]; then
     part "$done" $((cur-done))
-    done=$cur
+    done=$cur; idle=0
+  else
+    # Orphaned by a lost connection: give up after a minute without growth.
+    idle=$((idle+1)); [ "$idle" -gt 1200 ] && exit 1
   fi
   # Big bites: each round forks stat and dd.
   [ "$done" -lt "$size" ] && sleep 0.05

@@ -2,6 +2,7 @@ package ssh_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"errors"
@@ -11,6 +12,7 @@ import (
 	"sync/atomic"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/edgeops/edgeops/pkg/ssh"
 	"github.com/edgeops/edgeops/pkg/ssh/sshtest"
@@ -221,4 +223,66 @@ func lookupUID(t *testing.T, name string) int {
 	}
 	t.Fatalf("no user %s", name)
 	return -1
+}
+
+// Cancelling an upload returns promptly, leaves no remote helper running,
+// and the next attempt continues from what arrived.
+func TestUploadCancel(t *testing.T) {
+	t.Parallel()
+	_, cfg := rootHost(t, sshtest.ServerOptions{})
+	c := dial(t, cfg)
+	src, content := randomFile(t, 48<<20)
+	target := filepath.Join(sshtest.TempDir(t, "up"), "pkg.tar.gz")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var cancelledAt atomic.Int64
+	_, err := c.Upload(ctx, src, target, 0o600, ssh.UploadOptions{Progress: func(done, total int64) {
+		if done > total/2 && cancelledAt.Load() == 0 {
+			cancelledAt.Store(time.Now().UnixNano())
+			cancel()
+		}
+	}})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("want context.Canceled, got %v", err)
+	}
+	if d := time.Since(time.Unix(0, cancelledAt.Load())); d > 15*time.Second {
+		t.Fatalf("upload returned %v after cancel", d)
+	}
+	part := filepath.Join(filepath.Dir(target), ".pkg.tar.gz.edgeops-part")
+	// The helpers' group is killed before Upload returns; the setsid and
+	// shell wrappers above it exit right after.
+	for i := 0; ; i++ {
+		pids := processesMentioning(part)
+		if len(pids) == 0 {
+			break
+		}
+		if i == 30 {
+			t.Fatalf("remote helpers still running: %v", pids)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	res, err := c.Upload(testCtx(t), src, target, 0o600, ssh.UploadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Resumed == 0 {
+		t.Fatalf("not resumed after cancel: %+v", res)
+	}
+	checkRemote(t, target, content, 0o600, 0)
+}
+
+// processesMentioning lists live processes whose command line contains s.
+func processesMentioning(s string) []string {
+	var out []string
+	for _, pid := range remoteProcessesAll() {
+		b, err := os.ReadFile("/proc/" + pid + "/cmdline")
+		if err != nil || !strings.Contains(string(b), s) {
+			continue
+		}
+		if st, err := os.ReadFile("/proc/" + pid + "/stat"); err == nil && strings.Contains(string(st), ") Z ") {
+			continue
+		}
+		out = append(out, pid+":"+strings.ReplaceAll(string(b), "\x00", " "))
+	}
+	return out
 }
