@@ -108,10 +108,10 @@ func TestHostKeyPolicies(t *testing.T) {
 
 func TestHostKeyAlgorithmFollowsKnownHosts(t *testing.T) {
 	t.Parallel()
-	// The server has ed25519, rsa and ecdsa keys; known_hosts only the ecdsa
-	// one. Negotiating ed25519 (x/crypto's first choice) would look like a
-	// changed key.
-	srv := sshtest.StartServer(t, sshtest.ServerOptions{HostKeyType: "ecdsa", MoreHostKeyTypes: []string{"ed25519", "rsa"}})
+	// The server has ed25519, ecdsa and rsa keys; known_hosts only the
+	// ed25519 one. Negotiating ecdsa (x/crypto's first choice) would look
+	// like a changed key.
+	srv := sshtest.StartServer(t, sshtest.ServerOptions{HostKeyType: "ed25519", MoreHostKeyTypes: []string{"ecdsa", "rsa"}})
 	key := sshtest.NewKey(t, "ed25519", "")
 	srv.Authorize(t, "root", key.Public)
 	cfg := ssh.Config{Address: srv.Host, Port: srv.Port, IdentityFiles: []string{key.Path}, KnownHostsFiles: []string{srv.KnownHosts(t)}, NoUserKnownHosts: true}
