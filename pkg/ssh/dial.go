@@ -72,7 +72,7 @@ func transient(err error) bool {
 		errors.Is(err, syscall.ETIMEDOUT) || errors.Is(err, syscall.EHOSTUNREACH) ||
 		errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, io.EOF) ||
 		errors.Is(err, os.ErrDeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout()) ||
-		strings.Contains(err.Error(), "connection refused") // refusals relayed by a bastion
+		strings.Contains(strings.ToLower(err.Error()), "connection refused") // refusals relayed by a bastion
 }
 
 // dialChain connects through cfg.Bastions to cfg.

@@ -250,3 +250,18 @@ func TestKeepaliveDetectsDeadPeer(t *testing.T) {
 		t.Fatalf("connections %d, want 2", n)
 	}
 }
+
+// A bastion that cannot reach the target (refused) is a transient failure:
+// retried, then reported as unreachable through that bastion.
+func TestBastionTargetRefused(t *testing.T) {
+	t.Parallel()
+	_, bcfg := rootHost(t, sshtest.ServerOptions{})
+	key := sshtest.NewKey(t, "ed25519", "")
+	cfg := ssh.Config{Name: "behind", Address: "127.0.0.1", Port: sshtest.FreePort(t), IdentityFiles: []string{key.Path},
+		KnownHostsFiles: []string{t.TempDir() + "/kh"}, NoUserKnownHosts: true, DialAttempts: 2, Bastions: []ssh.Config{bcfg}}
+	_, err := ssh.Dial(testCtx(t), cfg)
+	var ue *ssh.UnreachableError
+	if !errors.As(err, &ue) || ue.Via != bcfg.Name || ue.Attempts != 2 {
+		t.Fatalf("want *UnreachableError via %s after 2 attempts, got %v", bcfg.Name, err)
+	}
+}
