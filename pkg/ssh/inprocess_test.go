@@ -103,4 +103,3 @@ func TestRareServerFailures(t *testing.T) {
 		})
 	}
 }
-
