@@ -195,8 +195,11 @@ func (c *Client) doUpload(ctx context.Context, src io.ReaderAt, size int64, remo
 		}
 		dir, base := path.Split(remotePath)
 		final := path.Join(dir, "."+base+".edgeops-tmp")
-		move := fmt.Sprintf("set -e; mkdir -p -- %s; install -m %o -o %s -g %s -- %s %s; mv -f -- %s %s",
-			shellQuote(dir), mode.Perm(), shellQuote(own[0]), shellQuote(grp), shellQuote(tmp), shellQuote(final), shellQuote(final), shellQuote(remotePath))
+		// Owner and mode first, then a move to a name beside the target (a
+		// rename when staging is on the same filesystem, else a copy) and
+		// an atomic rename over the target.
+		move := fmt.Sprintf("set -e; mkdir -p -- %[1]s; chown %[2]s:%[3]s -- %[4]s; chmod %[5]o -- %[4]s; mv -f -- %[4]s %[6]s; mv -f -- %[6]s %[7]s",
+			shellQuote(dir), shellQuote(own[0]), shellQuote(grp), shellQuote(tmp), mode.Perm(), shellQuote(final), shellQuote(remotePath))
 		if _, err := c.Run(ctx, move, runOpts...); err != nil {
 			return res, fmt.Errorf("move into place: %w", err)
 		}
@@ -258,9 +261,16 @@ func (c *Client) resumeOffset(ctx context.Context, sc *sftp.Client, src io.Reade
 	if n <= 0 {
 		return 0, nil
 	}
-	out, err := c.Run(ctx, fmt.Sprintf("head -c %d -- %s | %s", n, shellQuote(tmp), remoteSum), withQuietOutput())
+	out, err := c.Run(ctx, fmt.Sprintf("t=%s; [ -r \"$t\" ] || exit 3; head -c %d -- \"$t\" | %s", shellQuote(tmp), n, remoteSum), withQuietOutput())
 	if err != nil {
-		return 0, fmt.Errorf("check partial %s: %w", tmp, err)
+		if ctx.Err() != nil {
+			return 0, ctx.Err()
+		}
+		// Unreadable (say, left root-owned by a cut privileged move): start over.
+		if rmErr := sc.Remove(tmp); rmErr != nil {
+			return 0, fmt.Errorf("check partial %s: %w (and remove: %v)", tmp, err, rmErr)
+		}
+		return 0, nil
 	}
 	local := sha256.New()
 	if _, err := io.Copy(local, io.NewSectionReader(src, 0, n)); err != nil {

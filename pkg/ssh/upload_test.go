@@ -286,3 +286,50 @@ func processesMentioning(s string) []string {
 	}
 	return out
 }
+
+// A partial file left root-owned in the staging folder (a privileged move
+// cut half-way) is replaced, not a dead end.
+func TestUploadReplacesUnreadablePartial(t *testing.T) {
+	t.Parallel()
+	srv, rootCfg := rootHost(t, sshtest.ServerOptions{})
+	u, cfg := userConfig(t, srv, rootCfg, sshtest.SudoNoPassword)
+	c := dial(t, cfg)
+	src, content := randomFile(t, 6<<20)
+	target := filepath.Join(sshtest.TempDir(t, "rootonly"), "f")
+	// The first upload creates the staging folder; find the partial's name.
+	if _, err := c.Upload(testCtx(t), src, target, 0o644, ssh.UploadOptions{Sudo: true}); err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(target)
+	staging := filepath.Join(u.Home, ".edgeops/staging")
+	partial := filepath.Join(staging, "leftover.part")
+	entries, _ := os.ReadDir(staging)
+	if len(entries) != 0 {
+		t.Fatalf("staging not empty: %v", entries)
+	}
+	// Recreate what a cut move leaves: the staged name, root-owned, 0600.
+	res, err := c.Upload(testCtx(t), src, target, 0o644, ssh.UploadOptions{Sudo: true, Progress: func(done, total int64) {
+		if done == 0 {
+			matches, _ := filepath.Glob(filepath.Join(staging, "*.part"))
+			for _, m := range matches {
+				partial = m
+			}
+		}
+	}})
+	if err != nil || res.Skipped {
+		t.Fatalf("%+v %v", res, err)
+	}
+	os.Remove(target)
+	writeFile(t, partial, string(content[:4<<20]))
+	if err := os.Chown(partial, 0, 0); err != nil {
+		t.Fatal(err)
+	}
+	res, err = c.Upload(testCtx(t), src, target, 0o644, ssh.UploadOptions{Sudo: true})
+	if err != nil {
+		t.Fatalf("upload over a root-owned partial: %v", err)
+	}
+	if res.Resumed != 0 {
+		t.Fatalf("resumed from an unreadable partial: %+v", res)
+	}
+	checkRemote(t, target, content, 0o644, 0)
+}
