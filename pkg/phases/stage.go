@@ -83,5 +83,9 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 }
 
 func (stagePhase) DryRun(s *State, h *Host) string {
+	if isURL(s.Package) {
+		// Nothing of the package goes over SSH: the host downloads it.
+		return fmt.Sprintf("stage %s; the host fetches %s itself", EdgeadmPath, s.Package)
+	}
 	return fmt.Sprintf("stage %s and %s", EdgeadmPath, remotePackage(s.Package))
 }
