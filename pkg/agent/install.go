@@ -75,7 +75,7 @@ func resolvePackage(ctx context.Context, r *Run) (string, error) {
 		return p, nil
 	}
 	u, _ := url.Parse(src)
-	dst := r.Host.Path(path.Join(PackageCacheDir, path.Base(u.Path)))
+	dst := r.Host.Path(path.Join(PackageCacheDir, cacheName(u)))
 	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
 		return "", fmt.Errorf("package cache: %w", err)
 	}
@@ -84,6 +84,17 @@ func resolvePackage(ctx context.Context, r *Run) (string, error) {
 		return "", fmt.Errorf("download package: %w", err)
 	}
 	return dst, nil
+}
+
+// cacheName is the file a downloaded package is kept as: the URL's last
+// path element, or a fixed name when the path has none ("http://host/?id=3"),
+// which would otherwise make the cache directory itself the destination.
+func cacheName(u *url.URL) string {
+	name := path.Base(u.Path)
+	if name == "/" || name == "." || name == ".." {
+		return "package.tar.gz"
+	}
+	return name
 }
 
 // InstallPackage verifies the package, installs its files, starts containerd

@@ -3,6 +3,7 @@ package agent
 import (
 	"bytes"
 	"context"
+	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -236,6 +237,28 @@ func TestKubeletResolvConf(t *testing.T) {
 			}
 			if !strings.Contains(log.String(), "loopback") {
 				t.Errorf("no warning: %s", log.String())
+			}
+		})
+	}
+}
+
+func TestCacheName(t *testing.T) {
+	tests := []struct{ url, want string }{
+		{"http://172.28.30.1:8080/packages/edgeops-bundle-v1.34.4-linux-amd64.tar.gz", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz"},
+		{"https://example.com/dl/pkg.tar.gz?sig=abc", "pkg.tar.gz"},
+		{"https://example.com/dl/", "dl"},
+		{"https://example.com", "package.tar.gz"},
+		{"https://example.com/?id=3", "package.tar.gz"},
+		{"https://example.com/..", "package.tar.gz"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.url, func(t *testing.T) {
+			u, err := url.Parse(tt.url)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := cacheName(u); got != tt.want {
+				t.Errorf("cacheName(%s) = %q, want %q", tt.url, got, tt.want)
 			}
 		})
 	}
