@@ -99,7 +99,7 @@ func (c *Client) Run(ctx context.Context, cmd string, opts ...RunOption) (*Resul
 			if ok && pg > 1 {
 				c.killGroup(kctx, pg, mode, o.sudo)
 			}
-		case <-time.After(2 * time.Second): // never started
+		case <-time.After(5 * time.Second): // never started
 		}
 	}
 	code, sig, err := c.exec(ctx, remote, stdin, stdout, stderr, kill)
@@ -171,8 +171,18 @@ func (c *Client) exec(ctx context.Context, remote string, stdin io.Reader, stdou
 		if err != nil {
 			return -1, "", fmt.Errorf("start: %w", err)
 		}
-	case <-ctx.Done(): // the deferred Close unblocks Start
-		return -1, "", ctx.Err()
+	case <-ctx.Done():
+		// The command may be starting: let Start finish so the group kill
+		// below can find it; on a dead peer give up (the deferred Close
+		// unblocks Start).
+		select {
+		case err := <-started:
+			if err != nil {
+				return -1, "", ctx.Err()
+			}
+		case <-time.After(5 * time.Second):
+			return -1, "", ctx.Err()
+		}
 	}
 	waitc := make(chan error, 1)
 	go func() { waitc <- s.Wait() }()

@@ -69,7 +69,10 @@ func TestRun(t *testing.T) {
 
 func TestRunStreamsLinesWithHostPrefix(t *testing.T) {
 	t.Parallel()
-	_, cfg := rootHost(t, sshtest.ServerOptions{})
+	// A fresh user with /bin/sh: root's login shell here may print its own
+	// noise (shell init scripts) on stderr.
+	srv, rootCfg := rootHost(t, sshtest.ServerOptions{})
+	_, cfg := userConfig(t, srv, rootCfg, sshtest.NoSudo)
 	c := dial(t, cfg)
 	var buf bytes.Buffer
 	var mu sync.Mutex
@@ -170,11 +173,11 @@ func TestRunCancelKillsRemoteProcessGroup(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			started := make(chan struct{})
 			go func() {
-				for len(remoteProcesses(t, "sleep 2"+marker)) == 0 {
+				defer close(started)
+				defer cancel()
+				for i := 0; i < 1000 && len(remoteProcesses(t, "sleep 2"+marker)) == 0; i++ {
 					time.Sleep(20 * time.Millisecond)
 				}
-				close(started)
-				cancel()
 			}()
 			begin := time.Now()
 			res, err := c.Run(ctx, cmd, tt.opts...)
