@@ -349,7 +349,7 @@ func (c *Client) send(ctx context.Context, sc *sftp.Client, src io.ReaderAt, siz
 func followHash(path string, size int64) string {
 	return fmt.Sprintf(`f=%s; size=%d
 if dd if=/dev/null iflag=skip_bytes,count_bytes status=none 2>/dev/null; then
-  part() { dd if="$f" bs=256k skip="$1" count="$2" iflag=skip_bytes,count_bytes status=none; }
+  part() { dd if="$f" bs=1M skip="$1" count="$2" iflag=skip_bytes,count_bytes status=none; }
 else
   part() { tail -c +$(($1+1)) -- "$f" | head -c "$2"; }
 fi
@@ -362,10 +362,10 @@ while [ "$done" -lt "$size" ]; do
     done=$cur; idle=0
   else
     # Orphaned by a lost connection: give up after a minute without growth.
-    idle=$((idle+1)); [ "$idle" -gt 1200 ] && exit 1
+    idle=$((idle+1)); [ "$idle" -gt 600 ] && exit 1
   fi
   # Big bites: each round forks stat and dd.
-  [ "$done" -lt "$size" ] && sleep 0.05
+  [ "$done" -lt "$size" ] && sleep 0.1
 done | %s`, shellQuote(path), size, remoteSum)
 }
 
