@@ -105,7 +105,7 @@ func (c *Client) Run(ctx context.Context, cmd string, opts ...RunOption) (*Resul
 	code, sig, err := c.exec(ctx, remote, stdin, stdout, stderr, kill)
 	stdout.flush()
 	stderr.flush()
-	res := &Result{Stdout: stdout.buf.Bytes(), Stderr: stderr.buf.Bytes(), ExitCode: code}
+	res := &Result{Stdout: stdout.bytes(), Stderr: stderr.bytes(), ExitCode: code}
 	if loc := setsidSignal.FindIndex(res.Stderr); loc != nil && code > 0 {
 		// setsid -w turns "killed by signal N" into exit status N plus a note.
 		res.Stderr = res.Stderr[:loc[0]]

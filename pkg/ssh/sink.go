@@ -52,6 +52,7 @@ func PrefixSink(w io.Writer) LineSink {
 
 // lineWriter captures everything written and emits complete lines to sink.
 type lineWriter struct {
+	mu     sync.Mutex // a cancelled Run may give up on a session still writing
 	host   string
 	stream Stream
 	sink   LineSink
@@ -68,6 +69,12 @@ type lineWriter struct {
 const pgidMarker = "edgeops-pgid:"
 
 func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.write(p)
+}
+
+func (w *lineWriter) write(p []byte) (int, error) {
 	n := len(p)
 	if w.wantMarker && !w.markerDone {
 		// Lines may precede the marker (sudo's "unable to resolve host",
@@ -92,6 +99,13 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 		w.part = w.part[i+1:]
 	}
 	return n, nil
+}
+
+// bytes returns a copy of what was captured.
+func (w *lineWriter) bytes() []byte {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return bytes.Clone(w.buf.Bytes())
 }
 
 // takeMarker looks for the marker line in head. It returns nil while
@@ -137,12 +151,14 @@ const markerWindow = 8 << 10
 
 // flush emits a trailing partial line and releases a pending marker.
 func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	if w.wantMarker && !w.markerDone {
 		w.markerDone = true
 		close(w.pgidCh)
 		head := w.head
 		w.head = nil
-		w.Write(head)
+		w.write(head)
 	}
 	if w.sink != nil && len(w.part) > 0 {
 		w.sink(Line{Host: w.host, Stream: w.stream, Text: string(w.part)})
