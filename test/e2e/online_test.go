@@ -103,7 +103,16 @@ func TestOnlinePackage(t *testing.T) {
 			if strings.TrimSpace(left) != "" {
 				t.Errorf("the failed install left files on %s:\n%s", node, left)
 			}
-			t.Logf("refused: %s", last)
+			// What the failed join did to the node itself: edgeops staged edgeadm
+			// and took its lock, prepare-node ran; nothing from the package.
+			added, _ := diffLines(s.preInstall[node], s.mustSSH(t, node, hostStateScript))
+			for _, l := range added {
+				if strings.HasPrefix(l, "/opt/cni") || strings.HasPrefix(l, "/etc/containerd") || strings.HasPrefix(l, "/etc/kubernetes") ||
+					strings.HasPrefix(l, "/var/lib/edgeadm/") || strings.Contains(l, "kubelet") || strings.Contains(l, "containerd") {
+					t.Errorf("the failed install left %s on %s", l, node)
+				}
+			}
+			t.Logf("refused: %s\n%s changed only: %v", last, node, added)
 		}},
 		{"add-node from a URL joins the host", func(t *testing.T) {
 			n := len(srv.requestsFrom(node))
