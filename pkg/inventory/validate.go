@@ -190,8 +190,16 @@ func (v *validator) installPackage() {
 		v.fail(field, "", "both path and url set", "one of path or url")
 	case p.URL != "":
 		u, err := url.Parse(p.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		switch {
+		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
 			v.fail(field+".url", p.URL, "invalid", "an http:// or https:// URL")
+		case u.User != nil:
+			// The URL reaches edgeadm's command line and the logs: never echo it.
+			v.fail(field+".url", "<redacted>", "credentials in the URL are not allowed",
+				"a URL the hosts can fetch without credentials (e.g. a mirror on the cluster network)")
+		case p.SHA256 == "":
+			v.fail(field+".sha256", "", "missing",
+				"the package's sha256 (sha256sum FILE): each host checks what it downloads")
 		}
 	default:
 		v.localFile(field+".path", p.Path)

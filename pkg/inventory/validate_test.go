@@ -69,6 +69,8 @@ func TestValidationRules(t *testing.T) {
 		{"installPackage file not found", edits("path: pkg.tar.gz", "path: nope.tar.gz"), "cluster.installPackage.path", "file not found", 4},
 		{"installPackage is a folder", edits("path: pkg.tar.gz", "path: edge"), "cluster.installPackage.path", "not a regular file", 4},
 		{"installPackage ftp url", edits("path: pkg.tar.gz", "url: ftp://mirror/pkg.tar.gz"), "cluster.installPackage.url", "invalid", 4},
+		{"installPackage url with credentials", edits("path: pkg.tar.gz", "url: https://u:hunter2@m/p.tgz\n    sha256: "+strings.Repeat("a", 64)), "cluster.installPackage.url", "credentials in the URL", 4},
+		{"installPackage url without sha256", edits("path: pkg.tar.gz", "url: https://m/p.tgz"), "cluster.installPackage.sha256", "missing", 0},
 		{"installPackage path and url", edits("path: pkg.tar.gz", "path: pkg.tar.gz\n    url: https://m/p.tgz"), "cluster.installPackage", "both path and url", 3},
 		{"installPackage bad sha256", edits("path: pkg.tar.gz", "path: pkg.tar.gz\n    sha256: abc"), "cluster.installPackage.sha256", "invalid", 5},
 		{"edge manifests dir missing", edits("name: demo", "name: demo\n  edgeManifestsDir: nodir"), "cluster.edgeManifestsDir", "folder not found", 3},
