@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -15,6 +16,7 @@ func StartAgent(t testing.TB, keys ...*Key) string {
 	Require(t)
 	sock := filepath.Join(TempDir(t, "agent"), "agent.sock")
 	cmd := exec.Command("ssh-agent", "-D", "-a", sock)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start ssh-agent: %v", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -118,6 +119,8 @@ func StartServer(t testing.TB, opts ServerOptions) *Server {
 	s := &Server{Host: "127.0.0.1", Port: port, Dir: dir, HostKey: fields[0] + " " + fields[1], log: &syncBuffer{}, done: make(chan struct{})}
 	s.cmd = exec.Command(SSHD, "-D", "-e", "-f", cfgPath)
 	s.cmd.Stdout, s.cmd.Stderr = s.log, s.log
+	// A test binary killed by its timeout must not leave sshd behind.
+	s.cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	if err := s.cmd.Start(); err != nil {
 		t.Fatalf("start sshd: %v", err)
 	}
