@@ -112,6 +112,9 @@ func (c *Client) Run(ctx context.Context, cmd string, opts ...RunOption) (*Resul
 		sig, res.ExitCode = signalName(code&0x7f), -1
 	}
 	if err != nil {
+		if strings.HasPrefix(err.Error(), "host "+c.cfg.Name+":") { // dial errors name the host already
+			return res, fmt.Errorf("run %q: %w", shortCmd(cmd), err)
+		}
 		return res, fmt.Errorf("host %s: run %q: %w", c.cfg.Name, shortCmd(cmd), err)
 	}
 	if res.ExitCode != 0 || sig != "" {
