@@ -64,6 +64,9 @@ the role written in the inventory for this host.`,
 				return err
 			}
 			defer env.close()
+			// The leader only helps (it mints the join information): the
+			// summary and the exit status are about h.
+			env.cfg.Targets = map[string]bool{h.Address: true}
 			s := phases.NewState(env.cfg, []*inventory.Host{inv.Leader(), h})
 			err = phases.Run(ctx, s, phases.AddNodePhases())
 			return env.finish(s, "add-node", phases.Rows(s, "failed"), err, func() {

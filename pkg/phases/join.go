@@ -87,6 +87,11 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 		status = "rejoined"
 	}
 	if err := runLogged(ctx, s, h, p.Title(), command(joinArgs(s, h)...)); err != nil {
+		// Leave no token on a host that did not join (best effort: the host
+		// may be gone); a re-run uploads fresh join information.
+		rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		_, _ = h.Remote.Run(rmCtx, "rm -f "+joininfo.DefaultPath, nil)
 		return fmt.Errorf("edgeadm join: %w", err)
 	}
 	h.SetStatus(status, "", true)

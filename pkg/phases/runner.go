@@ -140,10 +140,13 @@ func cleanUp(ctx context.Context, s *State, list []Phase) {
 func result(ctx context.Context, s *State, stopped bool) error {
 	var errs []error
 	var failed []string
+	targetsOK := 0 // hosts the command acts on (not mere helpers) that succeeded
 	for _, h := range s.Hosts {
 		if err := h.Err(); err != nil {
 			errs = append(errs, err)
 			failed = append(failed, h.Addr())
+		} else if s.Targeted(h) {
+			targetsOK++
 		}
 	}
 	if ctx.Err() != nil {
@@ -153,7 +156,9 @@ func result(ctx context.Context, s *State, stopped bool) error {
 		return nil
 	}
 	joined := errors.Join(errs...)
-	if stopped || len(failed) == len(s.Hosts) {
+	// Partial means some of the hosts the command acts on made it: a helper
+	// (the leader that minted a token for add-node) succeeding does not count.
+	if stopped || targetsOK == 0 {
 		return joined
 	}
 	return &PartialError{Failed: failed, Err: joined}

@@ -140,6 +140,7 @@ func TestRunnerErrors(t *testing.T) {
 		phases     func(*runLog) []Phase
 		wantCode   int
 		wantFailed []string
+		targets    []string // Config.Targets (nil: every host)
 		wantMsg    []string
 		wantRan    []string // host-phases expected to have run (subset check)
 		notRan     []string
@@ -205,6 +206,23 @@ func TestRunnerErrors(t *testing.T) {
 			wantCode: exitcode.Failure,
 		},
 		{
+			name:    "the only target fails, its helper succeeds: failure, not partial",
+			targets: []string{"10.0.0.2"},
+			phases: func(l *runLog) []Phase {
+				return []Phase{testPhase{title: "join", failOn: map[string]error{"10.0.0.2": boom}, log: l}}
+			},
+			wantCode: exitcode.Failure,
+		},
+		{
+			name:    "one of two targets fails: partial",
+			targets: []string{"10.0.0.2", "10.0.0.3"},
+			phases: func(l *runLog) []Phase {
+				return []Phase{testPhase{title: "join", failOn: map[string]error{"10.0.0.2": boom}, log: l}}
+			},
+			wantCode:   exitcode.Partial,
+			wantFailed: []string{"10.0.0.2"},
+		},
+		{
 			name: "skip is not a failure",
 			phases: func(l *runLog) []Phase {
 				return []Phase{testPhase{title: "stage", skipOn: map[string]bool{"10.0.0.2": true}, log: l}}
@@ -215,6 +233,12 @@ func TestRunnerErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := testState(3, 4)
+			if tt.targets != nil {
+				s.Targets = map[string]bool{}
+				for _, a := range tt.targets {
+					s.Targets[a] = true
+				}
+			}
 			log := &runLog{}
 			err := Run(context.Background(), s, tt.phases(log))
 			if got := exitcode.Of(err); got != tt.wantCode {

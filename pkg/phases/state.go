@@ -31,7 +31,8 @@ type Config struct {
 	ReadyTimeout time.Duration
 	// Now is the clock (tests pin it).
 	Now func() time.Time
-	// Targets limits reset to these addresses (nil: every host of the run);
+	// Targets are the hosts the command acts on (nil: every host of the run):
+	// reset --host and add-node set them;
 	// the other hosts only help (the leader deletes the reset nodes' objects).
 	Targets map[string]bool
 }

@@ -77,6 +77,10 @@ func TestOnlinePackage(t *testing.T) {
 			if r.code == 0 {
 				t.Fatalf("add-node with a wrong sha256 succeeded:\n%s", tail(r.stdout, 20))
 			}
+			// The only host add-node acts on failed: a failure (1), not a partial one (3).
+			if r.code != 1 {
+				t.Errorf("add-node exit %d, want 1", r.code)
+			}
 			// --output json: the final error is the last JSON line on stdout.
 			last := tail(r.stdout, 1)
 			for _, want := range []string{"host " + node, wrong, srv.sum} {
