@@ -11,6 +11,8 @@ import (
 	"regexp"
 	"sort"
 	"time"
+
+	"github.com/edgeops/edgeops/pkg/inventory"
 )
 
 // labelPhase applies the inventory's labels and taints to the nodes joined
@@ -21,8 +23,23 @@ type labelPhase struct{}
 func (labelPhase) Title() string { return "labels" }
 func (labelPhase) Hosts(s *State) []*Host {
 	return withAction(s, func(h *Host, a action) bool {
-		return a != actNone && (len(h.Labels) > 0 || len(h.Taints) > 0)
+		return a != actNone && (len(nodeLabels(h)) > 0 || len(h.Taints) > 0)
 	})
+}
+
+// nodeLabels is what the labels phase sets on h's node: the inventory's
+// labels, plus node-role.kubernetes.io/<role> on edge and worker nodes so
+// `kubectl get nodes` shows their role (the kubelet may not set that label
+// itself; kubeadm sets it on control-plane nodes).
+func nodeLabels(h *Host) map[string]string {
+	labels := make(map[string]string, len(h.Labels)+1)
+	if h.Role != inventory.RoleMaster {
+		labels["node-role.kubernetes.io/"+string(h.Role)] = ""
+	}
+	for k, v := range h.Labels {
+		labels[k] = v
+	}
+	return labels
 }
 
 func (labelPhase) Run(ctx context.Context, s *State, h *Host) error {
@@ -30,15 +47,15 @@ func (labelPhase) Run(ctx context.Context, s *State, h *Host) error {
 	if l == nil || l.Failed() {
 		return fmt.Errorf("the leader is not available")
 	}
-	if len(h.Labels) > 0 {
+	if labels := nodeLabels(h); len(labels) > 0 {
 		args := []string{"label", "node", h.NodeName(), "--overwrite"}
-		keys := make([]string, 0, len(h.Labels))
-		for k := range h.Labels {
+		keys := make([]string, 0, len(labels))
+		for k := range labels {
 			keys = append(keys, k)
 		}
 		sort.Strings(keys)
 		for _, k := range keys {
-			args = append(args, k+"="+h.Labels[k])
+			args = append(args, k+"="+labels[k])
 		}
 		if _, err := l.Remote.Run(ctx, kubectlCmd(args...), nil); err != nil {
 			return fmt.Errorf("label node %s: %w", h.NodeName(), err)

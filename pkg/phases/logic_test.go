@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -384,6 +385,27 @@ func TestQuote(t *testing.T) {
 		out, err := exec.Command("sh", "-c", "printf %s "+quote(tt.in)).Output()
 		if err != nil || string(out) != tt.in {
 			t.Errorf("sh saw %q for %q (%v)", out, tt.in, err)
+		}
+	}
+}
+
+func TestNodeLabels(t *testing.T) {
+	tests := []struct {
+		role   inventory.Role
+		labels map[string]string
+		want   map[string]string
+	}{
+		{inventory.RoleMaster, nil, map[string]string{}},
+		{inventory.RoleMaster, map[string]string{"zone": "a"}, map[string]string{"zone": "a"}},
+		{inventory.RoleEdge, nil, map[string]string{"node-role.kubernetes.io/edge": ""}},
+		{inventory.RoleWorker, map[string]string{"zone": "b"}, map[string]string{"node-role.kubernetes.io/worker": "", "zone": "b"}},
+		// The inventory's own value wins over the default role label.
+		{inventory.RoleEdge, map[string]string{"node-role.kubernetes.io/edge": "gpu"}, map[string]string{"node-role.kubernetes.io/edge": "gpu"}},
+	}
+	for _, tt := range tests {
+		h := &Host{Host: &inventory.Host{Address: "h", Role: tt.role, Labels: tt.labels}}
+		if got := nodeLabels(h); !reflect.DeepEqual(got, tt.want) {
+			t.Errorf("role %s labels %v: got %v, want %v", tt.role, tt.labels, got, tt.want)
 		}
 	}
 }
