@@ -12,15 +12,16 @@ import (
 // Kinds of event. A host's life in a phase is start, then one of
 // done/changed/skipped/failed; info, warning and output may come between.
 const (
-	EventStart   = "start"
-	EventDone    = "done"    // finished, nothing changed on the host
-	EventChanged = "changed" // finished and changed the host
-	EventSkipped = "skipped" // not needed (already in the wanted state)
-	EventFailed  = "failed"
-	EventInfo    = "info"
-	EventWarning = "warning"
-	EventOutput  = "output" // a line of a remote command's output (verbose and log only)
-	EventSummary = "summary"
+	EventStart    = "start"
+	EventDone     = "done"    // finished, nothing changed on the host
+	EventChanged  = "changed" // finished and changed the host
+	EventSkipped  = "skipped" // not needed (already in the wanted state)
+	EventFailed   = "failed"
+	EventInfo     = "info"
+	EventWarning  = "warning"
+	EventOutput   = "output" // a line of a remote command's output (verbose and log only)
+	EventSummary  = "summary"
+	EventProgress = "progress" // bytes moved (without a live view: every few seconds per host)
 )
 
 // Event is one thing that happened. Its JSON form is the CI interface
@@ -32,6 +33,9 @@ type Event struct {
 	Event   string    `json:"event"`
 	Message string    `json:"message,omitempty"`
 	Error   string    `json:"error,omitempty"`
+	// Bytes and Total are set on progress events: bytes moved so far of Total.
+	Bytes int64 `json:"bytes,omitempty"`
+	Total int64 `json:"total,omitempty"`
 }
 
 // MarshalLine encodes the event as one JSON line (with the newline).

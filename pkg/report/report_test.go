@@ -134,3 +134,62 @@ func TestReporterSinks(t *testing.T) {
 		})
 	}
 }
+
+// TestProgressEvents: without a live view, a transfer's progress is written
+// at most every ProgressEvery per host, never for the first call or the end.
+func TestProgressEvents(t *testing.T) {
+	const mib = 1 << 20
+	type call struct {
+		at    time.Duration // since the start
+		host  string
+		done  int64
+		total int64
+	}
+	tests := []struct {
+		name  string
+		live  bool
+		calls []call
+		want  []string // JSON messages, in order
+	}{
+		{"short transfer stays quiet", false, []call{{0, "h1", 0, 10 * mib}, {time.Second, "h1", 10 * mib, 10 * mib}}, nil},
+		{"slow transfer reports every 5s", false, []call{
+			{0, "h1", 0, 100 * mib}, {2 * time.Second, "h1", 10 * mib, 100 * mib},
+			{5 * time.Second, "h1", 25 * mib, 100 * mib}, {6 * time.Second, "h1", 30 * mib, 100 * mib},
+			{10 * time.Second, "h1", 50 * mib, 100 * mib}, {11 * time.Second, "h1", 100 * mib, 100 * mib},
+		}, []string{"25.0 MiB of 100.0 MiB (25%)", "50.0 MiB of 100.0 MiB (50%)"}},
+		{"hosts are throttled apart", false, []call{
+			{0, "h1", 0, 100 * mib}, {0, "h2", 0, 100 * mib},
+			{5 * time.Second, "h1", 10 * mib, 100 * mib}, {5 * time.Second, "h2", 20 * mib, 100 * mib},
+		}, []string{"10.0 MiB of 100.0 MiB (10%)", "20.0 MiB of 100.0 MiB (20%)"}},
+		{"a live view draws instead", true, []call{{0, "h1", 0, 100 * mib}, {10 * time.Second, "h1", 50 * mib, 100 * mib}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			start := time.Date(2026, 11, 28, 20, 0, 0, 0, time.UTC)
+			now := start
+			var out bytes.Buffer
+			r := New(Options{Out: &out, JSON: !tt.live, Live: tt.live, Now: func() time.Time { return now }})
+			for _, c := range tt.calls {
+				now = start.Add(c.at)
+				r.Progress(c.host, "stage", c.done, c.total)
+			}
+			var got []string
+			for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+				if line == "" || tt.live {
+					continue
+				}
+				var e Event
+				if err := json.Unmarshal([]byte(line), &e); err != nil {
+					t.Fatalf("bad JSON %q: %v", line, err)
+				}
+				if e.Event != EventProgress || e.Phase != "stage" || e.Bytes == 0 || e.Total == 0 {
+					t.Errorf("unexpected event %+v", e)
+				}
+				got = append(got, e.Message)
+			}
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("progress messages %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

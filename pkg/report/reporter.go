@@ -26,6 +26,10 @@ type Options struct {
 	Live bool
 	// Now is the clock (tests pin it).
 	Now func() time.Time
+	// ProgressEvery is how often, without a live view, a host's transfer
+	// progress is written as an event (default 5s): a CI log of a slow edge
+	// link should show that bytes move.
+	ProgressEvery time.Duration
 }
 
 // IsTerminal reports whether w is a terminal, where a live view makes sense.
@@ -39,9 +43,10 @@ type Reporter struct {
 	o   Options
 	red Redactor
 
-	mu       sync.Mutex
-	live     liveView
-	lastDraw time.Time
+	mu           sync.Mutex
+	live         liveView
+	lastDraw     time.Time
+	lastProgress map[string]time.Time // per host, for ProgressEvery
 }
 
 // New returns a reporter; a nil Out discards.
@@ -55,7 +60,10 @@ func New(o Options) *Reporter {
 	if o.JSON {
 		o.Live = false
 	}
-	return &Reporter{o: o, live: newLiveView()}
+	if o.ProgressEvery <= 0 {
+		o.ProgressEvery = 5 * time.Second
+	}
+	return &Reporter{o: o, live: newLiveView(), lastProgress: map[string]time.Time{}}
 }
 
 // AddSecrets registers values that must never be written anywhere.
@@ -105,12 +113,31 @@ func (r *Reporter) Failed(host, phase string, err error) {
 	r.Emit(Event{Host: host, Phase: phase, Event: EventFailed, Error: err.Error()})
 }
 
-// Progress records bytes moved for a host (shown in the live view only).
-func (r *Reporter) Progress(host string, done, total int64) {
+// Progress records bytes moved for a host during phase: drawn in the live
+// view, or, without one, written as a progress event every ProgressEvery.
+func (r *Reporter) Progress(host, phase string, done, total int64) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	r.live.progress(host, done, total)
 	r.redrawLocked(false)
+	now := r.o.Now()
+	due := !r.o.Live && done < total && now.Sub(r.lastProgress[host]) >= r.o.ProgressEvery
+	if _, started := r.lastProgress[host]; !started && !r.o.Live {
+		// The first call only starts the clock: short transfers stay quiet.
+		r.lastProgress[host] = now
+		due = false
+	}
+	if due {
+		r.lastProgress[host] = now
+	}
+	r.mu.Unlock()
+	if due {
+		pct := 0.0
+		if total > 0 {
+			pct = 100 * float64(done) / float64(total)
+		}
+		r.Emit(Event{Host: host, Phase: phase, Event: EventProgress, Bytes: done, Total: total,
+			Message: fmt.Sprintf("%s of %s (%.0f%%)", bytesHuman(done), bytesHuman(total), pct)})
+	}
 }
 
 // Lines returns a writer that emits each complete line written to it as an
