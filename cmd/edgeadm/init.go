@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
@@ -65,31 +64,8 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 		if err != nil {
 			return fmt.Errorf("init: %w", err)
 		}
-		// The file holds the bootstrap token: root-only, removed after kubeadm read it.
-		if err := host.WriteFile(agent.KubeadmConfigFile, data, 0o600); err != nil {
-			return fmt.Errorf("init: %w", err)
-		}
-		defer host.Remove(agent.KubeadmConfigFile)
-		// Forget the flags now carried by the file, so kubeadm takes --config.
-		if err := agent.ReplayChangedFlags(cmd); err != nil {
-			return err
-		}
-		fs = cmd.Flags()
-		if err := fs.Set("config", host.Path(agent.KubeadmConfigFile)); err != nil {
-			return err
-		}
 		r.Secrets = agent.InitSecretsOf(cfg, uploadCerts)
-		start := time.Now()
-		if err := kubeadmRun(cmd, args); err != nil {
-			return fmt.Errorf("init: kubeadm: %w (run 'edgeadm reset --force' before trying again)", err)
-		}
-		kubeadmT := time.Since(start)
-		postT, err := agent.RunPhases(ctx, r, "init", post, skips)
-		if err != nil {
-			return err
-		}
-		printTimings(host, "init", kubeadmT, preT, postT)
-		return nil
+		return runKubeadm(ctx, cmd, args, kubeadmRun, data, r, post, skips, preT)
 	}
 	describePhases(c, pre, post)
 	addPhaseCommands(c, host, "init", all, func(fs *pflag.FlagSet, o *agent.Options) (*agent.Run, error) {

@@ -67,30 +67,8 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		if err != nil {
 			return fmt.Errorf("join: %w", err)
 		}
-		// The file holds the token and certificate key: root-only, removed after use.
-		if err := host.WriteFile(agent.KubeadmConfigFile, data, 0o600); err != nil {
-			return fmt.Errorf("join: %w", err)
-		}
-		defer host.Remove(agent.KubeadmConfigFile)
-		// Forget the flags now carried by the file, so kubeadm takes --config.
-		if err := agent.ReplayChangedFlags(cmd); err != nil {
-			return err
-		}
-		fs = cmd.Flags()
-		if err := fs.Set("config", host.Path(agent.KubeadmConfigFile)); err != nil {
-			return err
-		}
-		start := time.Now()
-		if err := kubeadmRun(cmd, nil); err != nil {
-			return fmt.Errorf("join: kubeadm: %w (run 'edgeadm reset --force' before trying again)", err)
-		}
-		kubeadmT := time.Since(start)
-		postT, err := agent.RunPhases(ctx, r, "join", post, skips)
-		if err != nil {
-			return err
-		}
-		printTimings(host, "join", kubeadmT, preT, postT)
-		return nil
+		// The endpoint argument is carried by the configuration now.
+		return runKubeadm(ctx, cmd, nil, kubeadmRun, data, r, post, skips, preT)
 	}
 	describePhases(c, pre, post)
 	addPhaseCommands(c, host, "join", all, func(fs *pflag.FlagSet, o *agent.Options) (*agent.Run, error) {

@@ -110,6 +110,37 @@ func addPhaseCommands(c *cobra.Command, host *agent.Host, workflow string, phase
 	}
 }
 
+// runKubeadm hands kubeadm the configuration edgeadm generated, runs it,
+// then edgeadm's phases after it, and prints the time of each. The file
+// holds the bootstrap token (and the certificate key): root-only, and
+// removed once kubeadm is done with it.
+func runKubeadm(ctx context.Context, cmd *cobra.Command, args []string, kubeadmRun func(*cobra.Command, []string) error,
+	config []byte, r *agent.Run, post []agent.Phase, skips map[string]bool, preT []agent.Timing) error {
+	host, workflow := r.Host, r.Workflow
+	if err := host.WriteFile(agent.KubeadmConfigFile, config, 0o600); err != nil {
+		return fmt.Errorf("%s: %w", workflow, err)
+	}
+	defer host.Remove(agent.KubeadmConfigFile)
+	// Forget the flags now carried by the file, so kubeadm takes --config.
+	if err := agent.ReplayChangedFlags(cmd); err != nil {
+		return err
+	}
+	if err := cmd.Flags().Set("config", host.Path(agent.KubeadmConfigFile)); err != nil {
+		return err
+	}
+	start := time.Now()
+	if err := kubeadmRun(cmd, args); err != nil {
+		return fmt.Errorf("%s: kubeadm: %w (run 'edgeadm reset --force' before trying again)", workflow, err)
+	}
+	kubeadmT := time.Since(start)
+	postT, err := agent.RunPhases(ctx, r, workflow, post, skips)
+	if err != nil {
+		return err
+	}
+	printTimings(host, workflow, kubeadmT, preT, postT)
+	return nil
+}
+
 // printTimings ends a run with the time of each edgeadm phase.
 func printTimings(host *agent.Host, workflow string, kubeadm time.Duration, ts ...[]agent.Timing) {
 	var parts []string
