@@ -119,15 +119,15 @@ func (r *Reporter) Progress(host, phase string, done, total int64) {
 	r.mu.Lock()
 	r.live.progress(host, done, total)
 	r.redrawLocked(false)
-	now := r.o.Now()
-	due := !r.o.Live && done < total && now.Sub(r.lastProgress[host]) >= r.o.ProgressEvery
-	if _, started := r.lastProgress[host]; !started && !r.o.Live {
+	due := false
+	if !r.o.Live {
+		now := r.o.Now()
+		last, started := r.lastProgress[host]
 		// The first call only starts the clock: short transfers stay quiet.
-		r.lastProgress[host] = now
-		due = false
-	}
-	if due {
-		r.lastProgress[host] = now
+		due = started && done < total && now.Sub(last) >= r.o.ProgressEvery
+		if !started || due {
+			r.lastProgress[host] = now
+		}
 	}
 	r.mu.Unlock()
 	if due {
