@@ -73,9 +73,9 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 		}
 		sent++
 		h.SetStatus("staged", "", true)
+		took := time.Since(start)
 		s.Report.Emit(report.Event{Host: h.Addr(), Phase: "stage", Event: report.EventInfo,
-			Message: fmt.Sprintf("%s -> %s%s in %s", filepath.Base(f.local), f.remote, sizeAndRate(f.local, time.Since(start)),
-				time.Since(start).Round(time.Millisecond))})
+			Message: fmt.Sprintf("%s -> %s%s in %s", filepath.Base(f.local), f.remote, sizeAndRate(f.local, took), took.Round(time.Millisecond))})
 	}
 	if sent == 0 {
 		return Skip("all %d files already there (sha256 matches)", skipped)
