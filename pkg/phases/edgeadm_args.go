@@ -91,6 +91,28 @@ func initArgs(s *State, h *Host, uploadCerts bool) []string {
 	return append(a, c.Kubeadm.InitArgs...)
 }
 
+// finishInitArgs are the `edgeadm init phase` command lines that finish an
+// interrupted init: the phases after kubeadm that need no secret.
+func finishInitArgs(s *State, h *Host) [][]string {
+	c := s.Inventory.Cluster
+	common := []string{"--enable-edge=" + strconv.FormatBool(c.EdgeEnabled()), "--node-name", h.NodeName()}
+	if c.ImageRepository != "" {
+		common = append(common, "--image-repository", c.ImageRepository)
+	}
+	if c.EdgeManifestsDir != "" {
+		common = append(common, "--edge-manifests-dir", edgeManifestsDir)
+	}
+	if c.CNIManifest != "" {
+		common = append(common, "--cni-manifest", cniManifestPath)
+	}
+	common = append(common, commonArgs(s)...)
+	var out [][]string
+	for _, phase := range []string{"cni", "edge"} {
+		out = append(out, append([]string{EdgeadmPath, "init", "phase", phase}, common...))
+	}
+	return out
+}
+
 // joinArgs is a joining host's `edgeadm join` command line.
 func joinArgs(s *State, h *Host) []string {
 	c := s.Inventory.Cluster

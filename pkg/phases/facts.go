@@ -11,15 +11,22 @@ import (
 
 // Facts is what the run learned about a host before changing anything.
 type Facts struct {
-	OS, OSVersion  string // ID and VERSION_ID from /etc/os-release
-	Arch           string // GOARCH spelling (amd64, arm64)
-	Hostname       string
-	Edgeadm        bool // /usr/local/bin/edgeadm is installed
-	Kubelet        bool // a kubelet binary is installed
-	KubeletConf    bool // /etc/kubernetes/kubelet.conf: the node joined (or was init)
-	AdminConf      bool // /etc/kubernetes/admin.conf: a control plane was initialised here
-	KubeadmFiles   bool // any trace kubeadm leaves (manifests, pki, kubelet config)
-	Done           bool // edgeops finished init or join here (DoneMarker)
+	OS, OSVersion string // ID and VERSION_ID from /etc/os-release
+	Arch          string // GOARCH spelling (amd64, arm64)
+	Hostname      string
+	Edgeadm       bool // /usr/local/bin/edgeadm is installed
+	Kubelet       bool // a kubelet binary is installed
+	KubeletConf   bool // /etc/kubernetes/kubelet.conf: the node joined (or was init)
+	AdminConf     bool // /etc/kubernetes/admin.conf: a control plane was initialised here
+	KubeadmFiles  bool // any trace kubeadm leaves (manifests, pki, kubelet config)
+	EtcdMember    bool // /var/lib/etcd/member: this host holds etcd data
+	Done          bool // edgeops finished init or join here (DoneMarker)
+	// CAHash is the sha256 of /etc/kubernetes/pki/ca.crt; KubeletCAHash that
+	// of the CA kubelet.conf trusts, KubeletServer the API server it talks
+	// to. They tell this cluster's hosts from another cluster's.
+	CAHash         string
+	KubeletCAHash  string
+	KubeletServer  string
 	SwapOn         bool
 	Clock          time.Time // the host's clock when the facts were read
 	ClockSkew      time.Duration
@@ -28,6 +35,19 @@ type Facts struct {
 
 // InCluster reports whether the host looks joined (or initialised).
 func (f Facts) InCluster() bool { return f.KubeletConf }
+
+// ControlPlane reports whether a control plane was initialised or joined
+// here: its data must never be wiped by `up`.
+func (f Facts) ControlPlane() bool { return f.AdminConf || f.EtcdMember }
+
+// ClusterCA is the hash of the CA the host belongs to: the kubelet's, else
+// the one kubeadm left in pki ("" when the host has neither).
+func (f Facts) ClusterCA() string {
+	if f.KubeletCAHash != "" {
+		return f.KubeletCAHash
+	}
+	return f.CAHash
+}
 
 // HalfJoined reports a host kubeadm touched but that did not finish joining.
 func (f Facts) HalfJoined() bool { return f.KubeadmFiles && !f.KubeletConf }
@@ -46,7 +66,17 @@ echo "hostname=$(hostname 2>/dev/null || cat /etc/hostname)"
 for f in /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/pki/ca.crt /etc/kubernetes/bootstrap-kubelet.conf /var/lib/kubelet/config.yaml /etc/kubernetes/kubelet.conf; do
   [ -e "$f" ] && { echo kubeadmfiles=1; break; }
 done
+[ -d /var/lib/etcd/member ] && echo etcdmember=1
 [ -f /var/lib/edgeops/done ] && echo done=1
+[ -f /etc/kubernetes/pki/ca.crt ] && echo "cahash=$(sha256sum < /etc/kubernetes/pki/ca.crt | cut -c1-64)"
+if [ -f /etc/kubernetes/kubelet.conf ]; then
+  k=/etc/kubernetes/kubelet.conf
+  echo "kubeletserver=$(awk '$1=="server:" {print $2; exit}' "$k")"
+  cad=$(awk '$1=="certificate-authority-data:" {print $2; exit}' "$k")
+  caf=$(awk '$1=="certificate-authority:" {print $2; exit}' "$k")
+  if [ -n "$cad" ]; then echo "kubeletcahash=$(printf '%s' "$cad" | base64 -d 2>/dev/null | sha256sum | cut -c1-64)"
+  elif [ -n "$caf" ] && [ -f "$caf" ]; then echo "kubeletcahash=$(sha256sum < "$caf" | cut -c1-64)"; fi
+fi
 [ "$(tail -n +2 /proc/swaps 2>/dev/null | wc -l)" -gt 0 ] && echo swap=1
 echo "clock=$(date +%s.%N)"
 for t in /proc/net/tcp /proc/net/tcp6; do
@@ -86,6 +116,14 @@ func parseFacts(out string, sent, received time.Time) (Facts, error) {
 			f.KubeadmFiles = true
 		case "done":
 			f.Done = true
+		case "etcdmember":
+			f.EtcdMember = true
+		case "cahash":
+			f.CAHash = v
+		case "kubeletcahash":
+			f.KubeletCAHash = v
+		case "kubeletserver":
+			f.KubeletServer = v
 		case "swap":
 			f.SwapOn = true
 		case "clock":

@@ -168,24 +168,25 @@ func (p readyPhase) Prepare(ctx context.Context, s *State) error {
 	if l == nil || l.Failed() {
 		return fmt.Errorf("the leader is not available to ask for the nodes")
 	}
-	deadline := time.Now().Add(s.ReadyTimeout)
+	deadline := s.Now().Add(s.ReadyTimeout)
 	for {
 		nodes, err := listNodes(ctx, l)
+		s.mu.Lock()
+		s.readyErr = err
 		if err == nil {
-			s.mu.Lock()
 			s.cluster.nodes = nodes
-			s.mu.Unlock()
-			if len(notReady(p.Hosts(s), nodes)) == 0 {
-				return nil
-			}
 		}
-		if time.Now().After(deadline) {
+		s.mu.Unlock()
+		if err == nil && len(notReady(p.Hosts(s), nodes)) == 0 {
+			return nil
+		}
+		if s.Now().After(deadline) {
 			return nil // each host's Run reports its own node
 		}
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
-		case <-time.After(3 * time.Second):
+		case <-s.after(3 * time.Second):
 		}
 	}
 }
@@ -193,12 +194,18 @@ func (p readyPhase) Prepare(ctx context.Context, s *State) error {
 func (readyPhase) Run(ctx context.Context, s *State, h *Host) error {
 	s.mu.Lock()
 	n, ok := s.cluster.nodes[h.NodeName()]
+	lastErr := s.readyErr
 	s.mu.Unlock()
+	why := ""
+	if lastErr != nil {
+		// The node list may be stale: say why it could not be refreshed.
+		why = fmt.Sprintf(" (the last node list failed: %v)", lastErr)
+	}
 	switch {
 	case !ok:
-		return fmt.Errorf("node %s is not registered after %s", h.NodeName(), s.ReadyTimeout)
+		return fmt.Errorf("node %s is not registered after %s%s", h.NodeName(), s.ReadyTimeout, why)
 	case !n.Ready:
-		return fmt.Errorf("node %s is not Ready after %s", h.NodeName(), s.ReadyTimeout)
+		return fmt.Errorf("node %s is not Ready after %s%s", h.NodeName(), s.ReadyTimeout, why)
 	}
 	return nil
 }

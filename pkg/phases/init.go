@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/edgeops/edgeops/pkg/joininfo"
 	"github.com/edgeops/edgeops/pkg/report"
@@ -79,3 +80,37 @@ func emitLines(s *State, host, phase string, out []byte) {
 }
 
 func mastersOf(s *State) []*Host { return filter(s.Hosts, isMaster) }
+
+// finishInitPhase runs edgeadm's post-init phases again on a leader whose
+// cluster answers but which edgeops never saw finish (a cluster made with
+// edgeadm by hand, or an `up` that died after kubeadm): the CNI and the edge
+// components are applied idempotently, then the done marker is written. The
+// join information is minted by the join info phase when a host needs it.
+type finishInitPhase struct{}
+
+func (finishInitPhase) Title() string  { return "finish init" }
+func (finishInitPhase) Critical() bool { return true }
+func (finishInitPhase) Hosts(s *State) []*Host {
+	return withAction(s, func(h *Host, a action) bool { return a == actFinishInit && h == s.Leader() })
+}
+
+func (p finishInitPhase) Run(ctx context.Context, s *State, h *Host) error {
+	for _, argv := range finishInitArgs(s, h) {
+		if err := runLogged(ctx, s, h, p.Title(), command(argv...)); err != nil {
+			return fmt.Errorf("%s: %w", argv[1]+" "+argv[2]+" "+argv[3], err)
+		}
+	}
+	if _, err := h.Remote.Run(ctx, "touch "+DoneMarker, nil); err != nil {
+		return err
+	}
+	h.SetStatus("finished init", "", true)
+	return nil
+}
+
+func (finishInitPhase) DryRun(s *State, h *Host) string {
+	var parts []string
+	for _, argv := range finishInitArgs(s, h) {
+		parts = append(parts, "edgeadm "+command(argv[1:]...))
+	}
+	return strings.Join(parts, "; ")
+}

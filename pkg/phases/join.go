@@ -56,7 +56,13 @@ func (p joinInfoPhase) Prepare(ctx context.Context, s *State) error {
 }
 
 func (joinInfoPhase) Run(ctx context.Context, s *State, h *Host) error {
-	data, err := s.JoinInfo().Marshal()
+	info := *s.JoinInfo()
+	if !isMaster(h) {
+		// The certificate key decrypts the cluster CA and etcd keys in
+		// kubeadm-certs: only joining masters may hold it.
+		info.CertificateKey = ""
+	}
+	data, err := info.Marshal()
 	if err != nil {
 		return err
 	}
@@ -69,6 +75,28 @@ func (joinInfoPhase) Run(ctx context.Context, s *State, h *Host) error {
 // joinPhase joins hosts with `edgeadm join`: masters one at a time (etcd
 // grows one member at a time), edge and worker nodes in parallel.
 type joinPhase struct{ masters bool }
+
+// CleanUp deletes the bootstrap tokens the run minted and the join
+// information the leader kept: once the run is over nothing needs them, and
+// a token left valid for 24 h is a way into the cluster.
+func (joinInfoPhase) CleanUp(ctx context.Context, s *State) {
+	l := s.Leader()
+	if l == nil || l.Remote == nil {
+		return
+	}
+	tokens := s.MintedTokens()
+	if s.JoinInfo() == nil && len(tokens) == 0 {
+		return
+	}
+	cmd := "rm -f " + joininfo.DefaultPath
+	if len(tokens) > 0 {
+		// Token IDs are not secret (the part after the dot is).
+		cmd = command(append([]string{EdgeadmPath, "token", "delete", "--kubeconfig", "/etc/kubernetes/admin.conf"}, tokens...)...) + "; " + cmd
+	}
+	if _, err := l.Remote.Run(ctx, cmd, nil); err != nil {
+		s.Report.Eventf(l.Addr(), "join info", "warning", "could not delete this run's bootstrap tokens (%d): %v; delete them with `kubeadm token delete`", len(tokens), err)
+	}
+}
 
 func (p joinPhase) Title() string {
 	if p.masters {

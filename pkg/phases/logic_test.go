@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,28 +15,45 @@ import (
 )
 
 func TestDecideAction(t *testing.T) {
-	ready := clusterState{exists: true, nodes: map[string]nodeStatus{"n2": {Name: "n2", Ready: true}, "n3": {Name: "n3"}}}
+	this := map[string]bool{"ca1": true}
+	ready := clusterState{exists: true, caHashes: this, nodes: map[string]nodeStatus{"n2": {Name: "n2", Ready: true}, "n3": {Name: "n3"}}}
+	fresh := clusterState{caHashes: map[string]bool{}}
+	joined := func(name string) Facts {
+		return Facts{Hostname: name, KubeletConf: true, KubeadmFiles: true, CAHash: "ca1", KubeletCAHash: "ca1"}
+	}
+	withDone := func(f Facts) Facts { f.Done = true; return f }
 	tests := []struct {
-		name   string
-		leader bool
-		facts  Facts
-		cs     clusterState
-		want   action
+		name        string
+		leader      bool
+		facts       Facts
+		cs          clusterState
+		want        action
+		wantForeign bool
 	}{
-		{"fresh leader", true, Facts{Hostname: "n1"}, clusterState{}, actInit},
-		{"half-initialised leader", true, Facts{Hostname: "n1", KubeadmFiles: true}, clusterState{}, actReinit},
-		{"leader of a running cluster", true, Facts{Hostname: "n1", AdminConf: true, KubeletConf: true, KubeadmFiles: true}, ready, actNone},
-		{"fresh node", false, Facts{Hostname: "n4"}, ready, actJoin},
-		{"joined and Ready", false, Facts{Hostname: "n2", KubeletConf: true, KubeadmFiles: true}, ready, actNone},
-		{"joined by edgeops, NotReady (rebooting)", false, Facts{Hostname: "n3", KubeletConf: true, KubeadmFiles: true, Done: true}, ready, actNone},
-		{"kubelet.conf but NotReady, never finished", false, Facts{Hostname: "n3", KubeletConf: true, KubeadmFiles: true}, ready, actRejoin},
-		{"kubelet.conf but not registered", false, Facts{Hostname: "n5", KubeletConf: true, KubeadmFiles: true}, ready, actRejoin},
-		{"kubeadm files, no kubelet.conf", false, Facts{Hostname: "n5", KubeadmFiles: true}, ready, actRejoin},
+		{"fresh leader", true, Facts{Hostname: "n1"}, fresh, actInit, false},
+		{"leader with kubeadm traces, no control plane", true, Facts{Hostname: "n1", KubeadmFiles: true}, fresh, actReinit, false},
+		{"leader of a running cluster", true, withDone(Facts{Hostname: "n1", AdminConf: true, KubeletConf: true, KubeadmFiles: true}), ready, actNone, false},
+		{"leader whose init never finished (or made by hand)", true, Facts{Hostname: "n1", AdminConf: true, KubeletConf: true, KubeadmFiles: true}, ready, actFinishInit, false},
+		{"fresh node", false, Facts{Hostname: "n4"}, ready, actJoin, false},
+		{"joined and Ready", false, joined("n2"), ready, actNone, false},
+		{"joined by edgeops, NotReady (rebooting)", false, withDone(joined("n3")), ready, actNone, false},
+		{"kubelet.conf but NotReady, never finished", false, joined("n3"), ready, actRejoin, false},
+		{"kubelet.conf but not registered", false, joined("n5"), ready, actRejoin, false},
+		{"kubeadm files of this cluster, no kubelet.conf", false, Facts{Hostname: "n5", KubeadmFiles: true, CAHash: "ca1"}, ready, actRejoin, false},
+		{"kubeadm files and no CA (join died early)", false, Facts{Hostname: "n5", KubeadmFiles: true}, ready, actRejoin, false},
+		{"member of another cluster", false, withDone(Facts{Hostname: "n2", KubeletConf: true, KubeadmFiles: true, KubeletCAHash: "ca2"}), ready, actNone, true},
+		{"half-joined to another cluster", false, Facts{Hostname: "n5", KubeadmFiles: true, CAHash: "ca2"}, ready, actNone, true},
+		{"member of a cluster while the leader has none", false, joined("n2"), fresh, actNone, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			h := &Host{Host: &inventory.Host{Address: "10.0.0.9", Role: inventory.RoleEdge}, Facts: tt.facts}
-			if got := decideAction(h, tt.leader, tt.cs); got != tt.want {
+			got, err := decideAction(h, tt.leader, tt.cs)
+			var fe *ForeignClusterError
+			if foreign := errors.As(err, &fe); foreign != tt.wantForeign || (err != nil && !foreign) {
+				t.Fatalf("decideAction error = %v, want foreign=%v", err, tt.wantForeign)
+			}
+			if got != tt.want {
 				t.Errorf("decideAction = %s, want %s", got, tt.want)
 			}
 		})
@@ -105,7 +123,7 @@ func TestLockScript(t *testing.T) {
 	const stale = 45 * time.Second
 	run := func(t *testing.T, dir, owner, dead string) lockDecision {
 		t.Helper()
-		out, err := exec.Command("sh", "-c", acquireScript(dir, owner, dead, stale)).CombinedOutput()
+		out, err := exec.Command("sh", "-c", acquireScript(dir, dir+".guard", owner, dead, stale)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("acquire: %v\n%s", err, out)
 		}

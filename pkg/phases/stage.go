@@ -18,7 +18,14 @@ type stagePhase struct{}
 
 func (stagePhase) Title() string { return "stage" }
 func (stagePhase) Hosts(s *State) []*Host {
-	return withAction(s, func(_ *Host, a action) bool { return a != actNone })
+	return withAction(s, func(h *Host, a action) bool { return a != actNone || needsEdgeadm(s, h) })
+}
+
+// needsEdgeadm: the leader mints join information with edgeadm, so a leader
+// that lacks it (a cluster made by hand) gets it even when nothing else
+// changes there; hosts that are left alone otherwise get nothing.
+func needsEdgeadm(s *State, h *Host) bool {
+	return h == s.Leader() && !h.Facts.Edgeadm && len(withAction(s, func(_ *Host, a action) bool { return a.joins() })) > 0
 }
 
 func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
@@ -30,7 +37,9 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 		mode          os.FileMode
 	}
 	files := []file{{s.EdgeadmBinary, EdgeadmPath, 0o755}}
-	if !isURL(s.Package) {
+	// Only a host that installs needs the package; a leader finishing its
+	// init, or only minting join information, needs edgeadm alone.
+	if !isURL(s.Package) && h.Action().installs() {
 		files = append(files, file{s.Package, remotePackage(s.Package), 0o600})
 	}
 	c := s.Inventory.Cluster

@@ -2,6 +2,7 @@ package phases
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"time"
 
@@ -29,8 +30,15 @@ type Config struct {
 	RunID string
 	// ReadyTimeout bounds the wait for nodes to become Ready.
 	ReadyTimeout time.Duration
-	// Now is the clock (tests pin it).
-	Now func() time.Time
+	// APIWait bounds how long decide retries a leader's API server that
+	// does not answer before it gives up (never resetting anything).
+	APIWait time.Duration
+	// HeartbeatEvery is how often the lock is refreshed on every host (and
+	// the bound of one host's beat); default 10 s, well under the 45 s stale limit.
+	HeartbeatEvery time.Duration
+	// Now and After are the clock (tests pin them).
+	Now   func() time.Time
+	After func(time.Duration) <-chan time.Time
 	// Targets are the hosts the command acts on (nil: every host of the run):
 	// reset --host and add-node set them;
 	// the other hosts only help (the leader deletes the reset nodes' objects).
@@ -119,7 +127,9 @@ type State struct {
 
 	mu            sync.Mutex
 	joinInfo      *joininfo.Info
+	mintedTokens  []string // IDs of the bootstrap tokens this run minted, deleted when it ends
 	cluster       clusterState
+	readyErr      error // the ready phase's last failure to list the nodes
 	timings       []PhaseTiming
 	stopHeartbeat func()
 	uploads       chan struct{} // bounds concurrent file transfers
@@ -135,6 +145,15 @@ type PhaseTiming struct {
 func NewState(cfg Config, hosts []*inventory.Host) *State {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
+	}
+	if cfg.After == nil {
+		cfg.After = time.After
+	}
+	if cfg.HeartbeatEvery <= 0 {
+		cfg.HeartbeatEvery = lockHeartbeat
+	}
+	if cfg.APIWait <= 0 {
+		cfg.APIWait = 2 * time.Minute
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = inventory.DefaultConcurrency
@@ -190,6 +209,16 @@ func (s *State) SetJoinInfo(i joininfo.Info) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.joinInfo = &i
+	if id, _, ok := strings.Cut(i.Token, "."); ok {
+		s.mintedTokens = append(s.mintedTokens, id)
+	}
+}
+
+// MintedTokens lists the IDs (not secrets) of the tokens this run minted.
+func (s *State) MintedTokens() []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]string(nil), s.mintedTokens...)
 }
 
 // JoinInfo is the join information read from a master (nil before).
@@ -225,6 +254,8 @@ func (s *State) acquireUpload(ctx context.Context) error {
 }
 
 func (s *State) releaseUpload() { <-s.uploads }
+
+func (s *State) after(d time.Duration) <-chan time.Time { return s.After(d) }
 
 // Targeted reports whether the command acts on h (see Config.Targets).
 func (s *State) Targeted(h *Host) bool { return s.Targets == nil || s.Targets[h.Address] }
