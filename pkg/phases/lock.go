@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -24,6 +25,12 @@ const (
 	lockStale     = 45 * time.Second
 )
 
+// lockGuard is the file acquireScript holds with flock while it reads and
+// writes the lock. It is never unlinked (a second run would flock a new
+// inode and both would proceed); it lives on /run's tmpfs so it leaves no
+// trace across a reboot and nothing under StateDir.
+const lockGuard = "/run/edgeops.lock-guard"
+
 // lockDecision is what the acquire script found.
 type lockDecision struct {
 	Acquired bool
@@ -36,23 +43,26 @@ type lockDecision struct {
 // holds it. flock serialises two runs racing for the same host; the lock's
 // age is measured on the host's own clock, so skew does not matter.
 // takeOver names a dead run's lock to replace whatever its age.
-func acquireScript(dir, owner, takeOver string, stale time.Duration) string {
+func acquireScript(dir, guard, owner, takeOver string, stale time.Duration) string {
 	return fmt.Sprintf(`set -eu
 d=%s; f=$d/lock; me=%s; dead=%s
+command -v flock >/dev/null 2>&1 || { echo "flock is missing on the host: install util-linux" >&2; exit 3; }
 mkdir -p "$d"; chmod 0700 "$d"
-exec 9>"$d/.lock-guard"
-command -v flock >/dev/null 2>&1 && flock -w 10 9
+exec 9>>%s
+flock -w 10 9 || { echo "another edgeops run is taking the lock right now" >&2; exit 3; }
 if [ -f "$f" ]; then
   cur=$(head -n 1 "$f")
   age=$(( $(date +%%s) - $(stat -c %%Y "$f") ))
   if [ "$cur" != "$me" ]; then
     if [ "$age" -lt %d ] && [ "$cur" != "$dead" ]; then echo "held $age $cur"; exit 0; fi
+    # A stale lock whose run left edgeadm working here is not dead yet.
+    if pgrep -x edgeadm >/dev/null 2>&1; then echo "held $age $cur"; exit 0; fi
     echo "stale $age $cur"
   fi
 fi
 printf '%%s\n' "$me" > "$f.tmp"; chmod 0600 "$f.tmp"; mv "$f.tmp" "$f"
 echo acquired
-`, quote(dir), quote(owner), quote(takeOver), int(stale.Seconds()))
+`, quote(dir), quote(owner), quote(takeOver), quote(guard), int(stale.Seconds()))
 }
 
 // parseLock reads acquireScript's output.
@@ -108,16 +118,44 @@ func deadLocalRun(owner string) bool {
 	return !processAlive(pid)
 }
 
-// heartbeatCmd touches the lock if this run still holds it.
+// heartbeatCmd touches the lock if this run still holds it and says so:
+// "ours", or "lost" with whoever holds it now.
 func heartbeatCmd(dir, owner string) string {
-	return fmt.Sprintf(`f=%s/lock; [ -f "$f" ] && [ "$(head -n 1 "$f")" = %s ] && touch "$f"; exit 0`, quote(dir), quote(owner))
+	return fmt.Sprintf(`f=%s/lock; cur=$(head -n 1 "$f" 2>/dev/null || true); if [ "$cur" = %s ]; then touch "$f" && echo ours; else echo "lost ${cur:-none}"; fi`, quote(dir), quote(owner))
+}
+
+// LockLostError: another run took the host's lock while this run held it.
+type LockLostError struct{ Host, Owner string }
+
+func (e *LockLostError) Error() string {
+	return fmt.Sprintf("lost the host's lock to %s: this run stopped working on it; check that run, then run this again", e.Owner)
+}
+
+// beat refreshes h's lock within one heartbeat interval (well under
+// lockStale, so a black-holed host cannot hold the others' beats back); a lock found taken by
+// another run fails the host. A beat that times out or errs is only missed:
+// the next one refreshes it, and lockStale allows for several.
+func beat(ctx context.Context, s *State, h *Host) {
+	bctx, cancel := context.WithTimeout(ctx, s.HeartbeatEvery)
+	defer cancel()
+	out, err := h.Remote.Run(bctx, heartbeatCmd(StateDir, s.RunID), nil)
+	if err != nil {
+		return
+	}
+	if word, owner, _ := strings.Cut(strings.TrimSpace(string(out)), " "); word == "lost" {
+		h.mu.Lock()
+		h.locked = false
+		h.mu.Unlock()
+		h.fail(&HostError{Host: h.Addr(), Phase: "lock", Err: &LockLostError{Host: h.Addr(), Owner: owner}})
+		s.Report.Eventf(h.Addr(), "lock", "error", "lost the lock to %s", owner)
+	}
 }
 
 // releaseCmd removes the lock if this run holds it.
 // The state directory goes too when nothing else is in it, so a host edgeops
 // only looked at is left as it was.
 func releaseCmd(dir, owner string) string {
-	return fmt.Sprintf(`d=%s; f=$d/lock; if [ -f "$f" ] && [ "$(head -n 1 "$f")" = %s ]; then rm -f "$f" "$d/.lock-guard"; rmdir "$d" 2>/dev/null; fi; exit 0`, quote(dir), quote(owner))
+	return fmt.Sprintf(`d=%s; f=$d/lock; if [ -f "$f" ] && [ "$(head -n 1 "$f")" = %s ]; then rm -f "$f"; rmdir "$d" 2>/dev/null; fi; exit 0`, quote(dir), quote(owner))
 }
 
 // acquireLock takes h's lock or says who holds it.
@@ -125,7 +163,7 @@ func releaseCmd(dir, owner string) string {
 // gone (killed, crashed) is taken over at once instead of waiting for it to
 // go stale.
 func acquireLock(ctx context.Context, s *State, h *Host) error {
-	out, err := h.Remote.Run(ctx, acquireScript(StateDir, s.RunID, "", lockStale), nil)
+	out, err := h.Remote.Run(ctx, acquireScript(StateDir, lockGuard, s.RunID, "", lockStale), nil)
 	if err != nil {
 		return fmt.Errorf("lock: %w", err)
 	}
@@ -134,7 +172,7 @@ func acquireLock(ctx context.Context, s *State, h *Host) error {
 		return err
 	}
 	if !d.Acquired && deadLocalRun(d.Owner) {
-		if out, err = h.Remote.Run(ctx, acquireScript(StateDir, s.RunID, d.Owner, lockStale), nil); err != nil {
+		if out, err = h.Remote.Run(ctx, acquireScript(StateDir, lockGuard, s.RunID, d.Owner, lockStale), nil); err != nil {
 			return fmt.Errorf("lock: %w", err)
 		}
 		if d, err = parseLock(string(out)); err != nil {
@@ -174,7 +212,7 @@ func (lockPhase) Prepare(ctx context.Context, s *State) error {
 	s.mu.Unlock()
 	go func() {
 		defer close(done)
-		t := time.NewTicker(lockHeartbeat)
+		t := time.NewTicker(s.HeartbeatEvery)
 		defer t.Stop()
 		for {
 			select {
@@ -182,14 +220,17 @@ func (lockPhase) Prepare(ctx context.Context, s *State) error {
 				return
 			case <-t.C:
 			}
+			// Every host beats on its own, bounded: one hung host cannot
+			// hold the others' beats back past lockStale.
+			var wg sync.WaitGroup
 			for _, h := range s.Hosts {
-				// A failed host is left alone: it may be gone, and a hung
-				// beat would delay the others'.
+				// A failed host is left alone: it may be gone.
 				if h.isLocked() && !h.Failed() {
-					// A missed beat is harmless: the next one, 10s later, refreshes it.
-					h.Remote.Run(hctx, heartbeatCmd(StateDir, s.RunID), nil)
+					wg.Add(1)
+					go func() { defer wg.Done(); beat(hctx, s, h) }()
 				}
 			}
+			wg.Wait()
 		}
 	}()
 	return nil
