@@ -11,9 +11,10 @@ import (
 
 func newResetCmd(g *globalOptions) *cobra.Command {
 	var (
-		invPath string
-		all     bool
-		hosts   []string
+		invPath     string
+		all         bool
+		hosts       []string
+		edgeadmFlag string
 	)
 	cmd := &cobra.Command{
 		Use:   "reset",
@@ -22,7 +23,10 @@ func newResetCmd(g *globalOptions) *cobra.Command {
 there (edgeadm, the install package, join information): with --all, every host
 of the inventory (workers and edges first, then the other masters, the leader
 last); with --host, only those hosts (repeat --host for several). A host that
-cannot be reached is reported as NOT reset (exit status 3 when others were).`,
+cannot be reached is reported as NOT reset (exit status 3 when others were).
+A cluster made without edgeops (edgeadm run by hand from elsewhere) is reset
+too: edgeadm is staged first. Each host's result is checked (no kubelet,
+no /etc/kubernetes left): a host that had nothing to undo says "clean".`,
 		Example: `  edgeops reset -i hosts.yaml --all
   edgeops reset -i hosts.yaml --host 192.168.1.21
   edgeops reset -i hosts.yaml --host 192.168.1.21 --host 192.168.1.22`,
@@ -55,6 +59,11 @@ cannot be reached is reported as NOT reset (exit status 3 when others were).`,
 			}
 			defer env.close()
 			env.cfg.Targets = only
+			// A host with a cluster but no edgeadm (made by hand) gets one
+			// staged to undo it; without one, only such hosts fail.
+			if bin, tmp, err := edgeadmBinary(ctx, edgeadmFlag, env.cfg.Package); err == nil {
+				env.cfg.EdgeadmBinary, env.tmp = bin, tmp
+			}
 			s := phases.NewState(env.cfg, resetOrder(inv, targets))
 			err = phases.Run(ctx, s, phases.ResetPhases())
 			return env.finish(s, "reset", phases.Rows(s, "NOT reset"), err, nil)
@@ -62,6 +71,7 @@ cannot be reached is reported as NOT reset (exit status 3 when others were).`,
 	}
 	addInventoryFlag(cmd, &invPath)
 	cmd.Flags().BoolVar(&all, "all", false, "reset every host of the inventory")
+	cmd.Flags().StringVar(&edgeadmFlag, "edgeadm-binary", "", "edgeadm to stage on hosts whose cluster was made without edgeops' edgeadm (default as for up)")
 	cmd.Flags().StringArrayVar(&hosts, "host", nil, "address (or hostname) of a host to reset; repeat for several")
 	_ = cmd.RegisterFlagCompletionFunc("host", hostCompletion(&invPath))
 	return cmd

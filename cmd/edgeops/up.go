@@ -20,11 +20,13 @@ import (
 type runFlags struct {
 	edgeadm      string
 	readyTimeout time.Duration
+	apiWait      time.Duration
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.edgeadm, "edgeadm-binary", "", "edgeadm to stage on the hosts (default: _output/edgeadm when present, else bin/edgeadm from the install package)")
 	cmd.Flags().DurationVar(&f.readyTimeout, "ready-timeout", 5*time.Minute, "how long to wait for every node to be Ready")
+	cmd.Flags().DurationVar(&f.apiWait, "api-wait", 2*time.Minute, "how long to retry a leader's API server that does not answer before giving up (nothing is ever reset for it)")
 }
 
 func newUpCmd(g *globalOptions) *cobra.Command {
@@ -38,7 +40,10 @@ install package, initialises the leader, joins the other masters one at a
 time and the edge/worker hosts in parallel batches, and fetches the admin
 kubeconfig (<cluster name>.kubeconfig beside the inventory, mode 0600).
 A re-run on a healthy cluster changes nothing; a re-run after a failure
-finishes what is left (a half-joined host is reset and joined again).
+finishes what is left (a host half-joined to this cluster is reset and
+joined again; a leader whose init was interrupted gets its last phases).
+up never resets a control plane, nor a host of another cluster: it stops
+and names the host; ` + "`edgeops reset --host ADDR`" + ` is the explicit way to wipe one.
 A log of the whole run, secrets redacted, goes to edgeops-logs/ beside the inventory.`,
 		Example: `  edgeops up -i hosts.yaml
   edgeops up -i examples/ha.yaml --concurrency 20 --timeout 45m
@@ -110,6 +115,7 @@ func newRunEnv(ctx context.Context, g *globalOptions, inv *inventory.Inventory, 
 	}
 	if rf != nil {
 		env.cfg.ReadyTimeout = rf.readyTimeout
+		env.cfg.APIWait = rf.apiWait
 		bin, tmp, err := edgeadmBinary(ctx, rf.edgeadm, env.cfg.Package)
 		if err != nil {
 			env.close()
