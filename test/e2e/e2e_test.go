@@ -31,12 +31,16 @@ func TestEdgeops(t *testing.T) {
 	}{
 		{"snapshot pre-install state", snapshotPreInstall},
 		{"up 1 master + 2 edges", stepUp},
+		{"no join information or token left after up", stepNoLeftovers},
 		{"workload on edge nodes and cluster DNS", stepWorkload},
 		{"up again changes nothing", stepUpAgain},
+		{"API outage on a leader without the marker: refused, nothing lost", stepAPIOutage},
+		{"a host of another cluster is refused and untouched", stepForeignHost},
 		{"add-node the 4th host", stepAddNode},
 		{"host killed mid-join, then completed", stepKilledMidJoin},
 		{"reset all back to pre-install state", stepReset},
 		{"two masters behind an endpoint, labels, taints, then reset", stepHA},
+		{"a cluster made by hand is adopted, then reset clean", stepAdoptHandMade},
 		{"no secret in any output", stepNoSecrets},
 	}
 	for _, st := range steps {
@@ -435,6 +439,8 @@ hosts:
 	if !hasKey {
 		t.Errorf("no certificate key in the leader's join information after a control-plane join")
 	}
+	checkCertificateKeyOnMastersOnly(t, s, s.hosts[1], s.hosts[2])
+	stepNoLeftovers(t, s)
 	ns := s.waitReady(t, 3)
 	masters := 0
 	for _, n := range ns {

@@ -34,7 +34,8 @@ type suite struct {
 	preInstall     map[string]string
 	mu             sync.Mutex
 	outputs        []string            // stdout and stderr of every edgeops run
-	secrets        map[string]struct{} // tokens and keys read from the leader
+	secrets        map[string]struct{} // tokens and keys read from the hosts while edgeops ran
+	joinInfoSeen   map[string][]joininfo.Info // per host: the join information found there during runs
 	upWall         time.Duration
 	upPhaseTimings string
 }
@@ -50,7 +51,7 @@ func newSuite(t *testing.T) *suite {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &suite{root: root, secrets: map[string]struct{}{}}
+	s := &suite{root: root, secrets: map[string]struct{}{}, joinInfoSeen: map[string][]joininfo.Info{}}
 	s.labDir = envOr("EDGEOPS_E2E_LAB_DIR", filepath.Join(root, "lab", "e2e"))
 	s.edgeops = envOr("EDGEOPS_BIN", filepath.Join(root, "_output", "edgeops"))
 	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz"))
@@ -110,7 +111,11 @@ func (s *suite) run(t *testing.T, args ...string) result {
 	cmd.Dir = s.root
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
+	// edgeops deletes its tokens and join information when it ends: read
+	// them on the hosts while it runs, for the secret and certificate-key checks.
+	stop := s.sniff()
 	err := cmd.Run()
+	stop()
 	r := result{stdout: out.String(), stderr: errb.String(), wall: time.Since(start)}
 	if ee, ok := err.(*exec.ExitError); ok {
 		r.code = ee.ExitCode()
@@ -274,6 +279,65 @@ func changedHosts(evs []event) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// sniff reads every host's join information and the leader's tokens every
+// 300 ms until stopped.
+func (s *suite) sniff() (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			var wg sync.WaitGroup
+			for _, h := range s.hosts {
+				wg.Add(1)
+				go func() { defer wg.Done(); s.readJoinInfo(ctx, h) }()
+			}
+			wg.Wait()
+			select {
+			case <-ctx.Done():
+			case <-time.After(300 * time.Millisecond):
+			}
+		}
+	}()
+	return func() { cancel(); <-done; s.collectTokens(context.Background()) }
+}
+
+func (s *suite) readJoinInfo(ctx context.Context, h string) {
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	data, err := s.ssh(cctx, h, "cat "+joininfo.DefaultPath+" 2>/dev/null")
+	if err != nil || strings.TrimSpace(data) == "" {
+		return
+	}
+	info, err := joininfo.Parse([]byte(data))
+	if err != nil {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, sec := range info.Secrets() {
+		s.secrets[sec] = struct{}{}
+	}
+	seen := s.joinInfoSeen[h]
+	if len(seen) == 0 || seen[len(seen)-1].Token != info.Token || seen[len(seen)-1].CertificateKey != info.CertificateKey {
+		s.joinInfoSeen[h] = append(seen, info)
+	}
+}
+
+// collectTokens adds every bootstrap token the leader's cluster knows.
+func (s *suite) collectTokens(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if out, err := s.ssh(cctx, s.hosts[0], "/usr/local/bin/edgeadm token list 2>/dev/null"); err == nil {
+		s.mu.Lock()
+		for _, tok := range regexp.MustCompile(`\b[a-z0-9]{6}\.[a-z0-9]{16}\b`).FindAllString(out, -1) {
+			s.secrets[tok] = struct{}{}
+			s.secrets[strings.SplitN(tok, ".", 2)[1]] = struct{}{}
+		}
+		s.mu.Unlock()
+	}
 }
 
 // collectSecrets reads the join information on the leader (and every
