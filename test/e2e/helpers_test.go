@@ -33,8 +33,8 @@ type suite struct {
 	inv3, inv4     string   // 1 master + 2 edges; all four hosts
 	preInstall     map[string]string
 	mu             sync.Mutex
-	outputs        []string            // stdout and stderr of every edgeops run
-	secrets        map[string]struct{} // tokens and keys read from the hosts while edgeops ran
+	outputs        []string                   // stdout and stderr of every edgeops run
+	secrets        map[string]struct{}        // tokens and keys read from the hosts while edgeops ran
 	joinInfoSeen   map[string][]joininfo.Info // per host: the join information found there during runs
 	upWall         time.Duration
 	upPhaseTimings string
