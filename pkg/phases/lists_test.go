@@ -3,6 +3,8 @@ package phases
 import (
 	"strings"
 	"testing"
+
+	"github.com/edgeops/edgeops/pkg/inventory"
 )
 
 func titles(list []Phase) []string {
@@ -73,5 +75,19 @@ func TestPhaseOrdering(t *testing.T) {
 				t.Errorf("first phase %q, want connect", ts[0])
 			}
 		})
+	}
+}
+
+func TestSecretRefsIncludeBastions(t *testing.T) {
+	sc := inventory.SSHConfig{Password: inventory.SecretRef{Env: "HOST_PW"},
+		Jumps: []inventory.SSHConfig{{Password: inventory.SecretRef{Env: "JUMP1_PW"}}, {Password: inventory.SecretRef{File: "/run/jump2"}}}}
+	var got []string
+	for _, r := range secretRefs(sc) {
+		if r.IsSet() {
+			got = append(got, r.Env+r.File)
+		}
+	}
+	if strings.Join(got, ",") != "HOST_PW,JUMP1_PW,/run/jump2" {
+		t.Errorf("secret refs %v", got)
 	}
 }

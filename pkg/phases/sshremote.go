@@ -18,7 +18,7 @@ type sshRemote struct{ c *ssh.Client }
 func SSHDialer(inv *inventory.Inventory, addSecret func(...string)) Dialer {
 	return func(ctx context.Context, h *inventory.Host) (Remote, error) {
 		sc := inv.SSHConfig(h)
-		for _, ref := range []inventory.SecretRef{sc.Password, sc.SudoPassword} {
+		for _, ref := range secretRefs(sc) {
 			if ref.IsSet() {
 				if v, err := ref.Resolve(); err == nil {
 					addSecret(v)
@@ -33,6 +33,16 @@ func SSHDialer(inv *inventory.Inventory, addSecret func(...string)) Dialer {
 		}
 		return sshRemote{c}, nil
 	}
+}
+
+// secretRefs are the passwords a connection may use: the host's SSH and sudo
+// passwords and every bastion's on the way.
+func secretRefs(sc inventory.SSHConfig) []inventory.SecretRef {
+	refs := []inventory.SecretRef{sc.Password, sc.SudoPassword}
+	for _, j := range sc.Jumps {
+		refs = append(refs, j.Password, j.SudoPassword)
+	}
+	return refs
 }
 
 func toSSHConfig(sc inventory.SSHConfig) ssh.Config {
