@@ -93,10 +93,22 @@ func (joinInfoPhase) CleanUp(ctx context.Context, s *State) {
 		// Token IDs are not secret (the part after the dot is).
 		cmd = command(append([]string{EdgeadmPath, "token", "delete", "--kubeconfig", "/etc/kubernetes/admin.conf"}, tokens...)...) + "; " + cmd
 	}
+	if info := s.JoinInfo(); info != nil && info.CertificateKey != "" {
+		// --upload-certs made a token with no usage whose expiry garbage-
+		// collects kubeadm-certs (the encrypted CA and etcd keys): deleting it
+		// now removes them at once instead of in two hours.
+		cmd += "; " + certsTokenCleanup
+	}
 	if _, err := l.Remote.Run(ctx, cmd, nil); err != nil {
 		s.Report.Eventf(l.Addr(), "join info", "warning", "could not delete this run's bootstrap tokens (%d): %v; delete them with `kubeadm token delete`", len(tokens), err)
 	}
 }
+
+// certsTokenCleanup deletes the kubeadm-certs TTL tokens (and so, through
+// their owner reference, the uploaded certificates); the tokens stay in the
+// shell, never in output.
+const certsTokenCleanup = EdgeadmPath + ` token list --kubeconfig /etc/kubernetes/admin.conf 2>/dev/null | awk '/kubeadm-certs/ {print $1}' | while read -r t; do ` +
+	EdgeadmPath + ` token delete --kubeconfig /etc/kubernetes/admin.conf "$t" >/dev/null 2>&1; done; true`
 
 func (p joinPhase) Title() string {
 	if p.masters {

@@ -85,6 +85,9 @@ func TestUpScenarios(t *testing.T) {
 						t.Errorf("%s (%s): certificate key present = %v, want %v", h.addr, lab.inv.Hosts[i+1].Role, hasKey, want)
 					}
 				}
+				if !lab.hosts[0].ran(certsTokenCleanup) {
+					t.Errorf("the kubeadm-certs TTL token (and so the uploaded certificates) is not deleted after the run")
+				}
 			}},
 		{"API outage on a leader without the done marker: nothing is reset, up fails naming it", []inventory.Role{master, edge, edge},
 			func(lab *fakeLab) { clusterUp(lab, false); lab.c.apiUp = false },

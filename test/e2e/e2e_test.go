@@ -405,26 +405,10 @@ func stepReset(t *testing.T, s *suite) {
 // join information, a serial control-plane join) and a worker with the
 // inventory's labels and taints, then resets everything again.
 func stepHA(t *testing.T, s *suite) {
-	inv := fmt.Sprintf(`apiVersion: edgeops.io/v1
-kind: Inventory
-cluster:
-  name: e2e
-  controlPlaneEndpoint: %[1]s:6443
-  installPackage:
-    path: %[4]s
-  containerRuntime:
-    runtimeBinary: /usr/local/sbin/runc-lab
-ssh:
-  user: root
-  identityFiles: [key]
-  knownHosts: known_hosts
-hosts:
-  - {address: %[1]s, role: master}
-  - {address: %[2]s, role: master, labels: {zone: b}}
-  - {address: %[3]s, role: worker, taints: [{key: dedicated, value: batch, effect: NoSchedule}]}
-`, s.hosts[0], s.hosts[1], s.hosts[2], envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz")))
-	path := filepath.Join(s.labDir, "e2e-ha.yaml")
-	writeFile(t, path, inv)
+	path := s.inventoryFile(t, "e2e-ha", "e2e", fmt.Sprintf("  controlPlaneEndpoint: %s:6443\n", s.hosts[0]), fmt.Sprintf(
+		"  - {address: %s, role: master}\n  - {address: %s, role: master, labels: {zone: b}}\n"+
+			"  - {address: %s, role: worker, taints: [{key: dedicated, value: batch, effect: NoSchedule}]}\n",
+		s.hosts[0], s.hosts[1], s.hosts[2]))
 	r := s.run(t, "up", "-i", path, "--output", "json")
 	if r.code != 0 {
 		t.Fatalf("up (2 masters): exit %d\n%s\n%s", r.code, tail(r.stdout, 40), r.stderr)

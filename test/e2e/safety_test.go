@@ -60,6 +60,9 @@ func stepAPIOutage(t *testing.T, s *suite) {
 		t.Errorf("up during the outage changed %v", ch)
 	}
 	s.mustSSH(t, leader, "systemctl start kubelet")
+	// The kubelet starts the static API server again; wait until it answers.
+	s.mustSSH(t, leader, hostKubectl+" --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz --request-timeout=5s >/dev/null 2>&1 || "+
+		"{ for i in $(seq 90); do sleep 2; "+hostKubectl+" --kubeconfig /etc/kubernetes/admin.conf get --raw /readyz --request-timeout=5s >/dev/null 2>&1 && exit 0; done; exit 1; }")
 	after := s.waitReady(t, len(before))
 	for name := range before {
 		if _, ok := after[name]; !ok {
@@ -87,13 +90,15 @@ func stepAPIOutage(t *testing.T, s *suite) {
 // by name and leaves it a Ready member of B; reset --host wipes it.
 func stepForeignHost(t *testing.T, s *suite) {
 	b := s.hosts[3]
-	invB := s.inventoryFile(t, "e2e-b", fmt.Sprintf("  - {address: %s, role: master}\n", b))
+	invB := s.inventoryFile(t, "e2e-b", "e2e-b", "", fmt.Sprintf("  - {address: %s, role: master}\n", b))
 	if r := s.run(t, "up", "-i", invB, "--output", "json"); r.code != 0 {
 		t.Fatalf("up of cluster B: exit %d\n%s\n%s", r.code, tail(r.stdout, 30), r.stderr)
 	}
+	// decide is critical: a foreign host in the inventory (the wrong file
+	// open, a reused address) stops the run before anything changes.
 	r := s.run(t, "up", "-i", s.inv4, "--output", "json")
-	if r.code != 3 {
-		t.Fatalf("up of A listing B's host: exit %d, want 3 (the others are fine, B's host refused)\n%s", r.code, tail(r.stdout, 30))
+	if r.code != 1 {
+		t.Fatalf("up of A listing B's host: exit %d, want 1\n%s", r.code, tail(r.stdout, 30))
 	}
 	if last := tail(r.stdout, 1); !strings.Contains(last, "host "+b) || !strings.Contains(last, "another cluster") {
 		t.Errorf("the refusal does not name %s as another cluster's:\n%s", b, last)
@@ -180,14 +185,15 @@ func stepAdoptHandMade(t *testing.T, s *suite) {
 	}
 }
 
-// inventoryFile writes an inventory of the lab's kind for the given host lines.
-func (s *suite) inventoryFile(t *testing.T, name, hostLines string) string {
+// inventoryFile writes <file>.yaml in the lab folder: an inventory of the
+// lab's kind for cluster name, with extra cluster fields and the host lines.
+func (s *suite) inventoryFile(t *testing.T, file, name, clusterExtra, hostLines string) string {
 	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz"))
 	inv := fmt.Sprintf(`apiVersion: edgeops.io/v1
 kind: Inventory
 cluster:
   name: %s
-  installPackage:
+%s  installPackage:
     path: %s
   containerRuntime:
     runtimeBinary: /usr/local/sbin/runc-lab
@@ -196,8 +202,8 @@ ssh:
   identityFiles: [key]
   knownHosts: known_hosts
 hosts:
-%s`, name, pkg, hostLines)
-	path := filepath.Join(s.labDir, name+".yaml")
+%s`, name, clusterExtra, pkg, hostLines)
+	path := filepath.Join(s.labDir, file+".yaml")
 	writeFile(t, path, inv)
 	return path
 }
