@@ -24,7 +24,7 @@ type runFlags struct {
 }
 
 func (f *runFlags) add(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.edgeadm, "edgeadm-binary", "", "edgeadm to stage on the hosts (default: _output/edgeadm when present, else bin/edgeadm from the install package)")
+	cmd.Flags().StringVar(&f.edgeadm, "edgeadm-binary", "", "edgeadm to stage on the hosts (default: the edgeadm beside the edgeops binary, else bin/edgeadm from the install package)")
 	cmd.Flags().DurationVar(&f.readyTimeout, "ready-timeout", 5*time.Minute, "how long to wait for every node to be Ready")
 	cmd.Flags().DurationVar(&f.apiWait, "api-wait", 2*time.Minute, "how long to retry a leader's API server that does not answer before giving up (nothing is ever reset for it)")
 }
@@ -126,9 +126,12 @@ func newRunEnv(ctx context.Context, g *globalOptions, inv *inventory.Inventory, 
 	return env, nil
 }
 
-// edgeadmBinary picks the edgeadm to stage: the flag, else _output/edgeadm,
-// else bin/edgeadm out of the local package (written to a temporary file,
-// returned as tmp for removal).
+// edgeadmBinary picks the edgeadm to stage: the flag, else the edgeadm next
+// to this edgeops binary (make build puts both in _output/), else
+// bin/edgeadm out of the local package (written to a temporary file,
+// returned as tmp for removal). Never the working directory: a run from an
+// unrelated checkout must not push whatever binary lies there, as root, to
+// every host.
 func edgeadmBinary(ctx context.Context, flag, pkg string) (bin, tmp string, err error) {
 	if flag != "" {
 		if _, err := os.Stat(flag); err != nil {
@@ -136,15 +139,15 @@ func edgeadmBinary(ctx context.Context, flag, pkg string) (bin, tmp string, err 
 		}
 		return flag, "", nil
 	}
-	if _, err := os.Stat("_output/edgeadm"); err == nil {
-		return "_output/edgeadm", "", nil
+	if beside := besideExecutable("edgeadm"); beside != "" {
+		return beside, "", nil
 	}
 	if pkg == "" || isURL(pkg) {
 		return "", "", errors.New("no edgeadm to stage: build it (make build) or pass --edgeadm-binary PATH")
 	}
 	data, err := bundle.ReadFile(ctx, pkg, "bin/edgeadm")
 	if err != nil {
-		return "", "", fmt.Errorf("no edgeadm to stage (no _output/edgeadm, and the package has none: %w); pass --edgeadm-binary PATH", err)
+		return "", "", fmt.Errorf("no edgeadm to stage (none beside edgeops, and the package has none: %w); pass --edgeadm-binary PATH", err)
 	}
 	f, err := os.CreateTemp("", "edgeadm-*")
 	if err != nil {
@@ -160,6 +163,23 @@ func edgeadmBinary(ctx context.Context, flag, pkg string) (bin, tmp string, err 
 		return "", "", err
 	}
 	return f.Name(), f.Name(), nil
+}
+
+// besideExecutable is the path of name in the running binary's directory
+// (symlinks resolved), or "" when there is no regular file there.
+func besideExecutable(name string) string {
+	self, err := os.Executable()
+	if err != nil {
+		return ""
+	}
+	if self, err = filepath.EvalSymlinks(self); err != nil {
+		return ""
+	}
+	p := filepath.Join(filepath.Dir(self), name)
+	if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+		return ""
+	}
+	return p
 }
 
 func isURL(s string) bool {
