@@ -66,7 +66,7 @@ user and context to $KUBECONFIG (or ~/.kube/config), replacing entries of the sa
 				return err
 			}
 			if merge {
-				target, err := mergeKubeconfig(data)
+				target, err := mergeKubeconfig(data, inv.Cluster.Name)
 				if err != nil {
 					return fmt.Errorf("kubeconfig: merge: %w", err)
 				}
@@ -85,9 +85,13 @@ user and context to $KUBECONFIG (or ~/.kube/config), replacing entries of the sa
 	return cmd
 }
 
-// mergeKubeconfig adds data's clusters, users and contexts to the user's
-// kubeconfig (replacing same-named entries) and makes its context current.
-func mergeKubeconfig(data []byte) (string, error) {
+// mergeKubeconfig adds data's cluster, user and context to the user's
+// kubeconfig under names taken from the cluster's name (kubeadm calls every
+// cluster "kubernetes" and its user "kubernetes-admin": merged as they are,
+// they would replace another cluster's entries), makes its context current
+// and touches no other entry. The result is written through a fresh 0600
+// temporary file beside the target, then renamed over it.
+func mergeKubeconfig(data []byte, clusterName string) (string, error) {
 	target := os.Getenv("KUBECONFIG")
 	if i := strings.IndexRune(target, os.PathListSeparator); i >= 0 {
 		target = target[:i]
@@ -103,6 +107,7 @@ func mergeKubeconfig(data []byte) (string, error) {
 	if err := yaml.Unmarshal(data, &add); err != nil {
 		return "", err
 	}
+	renameEntries(add, clusterName)
 	if old, err := os.ReadFile(target); err == nil {
 		if err := yaml.Unmarshal(old, &cur); err != nil {
 			return "", fmt.Errorf("%s: %w", target, err)
@@ -126,11 +131,59 @@ func mergeKubeconfig(data []byte) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return "", err
 	}
-	tmp := target + ".edgeops-tmp"
-	if err := os.WriteFile(tmp, out, 0o600); err != nil {
-		return "", err
+	return target, writeFileAtomic(target, out)
+}
+
+// renameEntries names kc's cluster and context after the cluster and its
+// user "<cluster>-admin", and points the context at them.
+func renameEntries(kc map[string]any, clusterName string) {
+	user := clusterName + "-admin"
+	for _, key := range []string{"clusters", "users", "contexts"} {
+		for _, e := range asList(kc[key]) {
+			m, ok := e.(map[string]any)
+			if !ok {
+				continue
+			}
+			switch key {
+			case "clusters", "contexts":
+				m["name"] = clusterName
+			case "users":
+				m["name"] = user
+			}
+			if key == "contexts" {
+				if ctx, ok := m["context"].(map[string]any); ok {
+					ctx["cluster"], ctx["user"] = clusterName, user
+				}
+			}
+		}
 	}
-	return target, os.Rename(tmp, target)
+	kc["current-context"] = clusterName
+}
+
+// writeFileAtomic writes data to path through a new 0600 temporary file in
+// the same directory (a unique name: no old mode or stale file is reused).
+func writeFileAtomic(path string, data []byte) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".edgeops-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name()) // after the rename: nothing to remove
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Close(); err != nil {
+		return err
+	}
+	return os.Rename(f.Name(), path)
 }
 
 func asList(v any) []any {
