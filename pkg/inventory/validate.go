@@ -231,9 +231,11 @@ func (v *validator) kubeadmArgs(field string, args []string) {
 			v.fail(f, "--"+name, "a secret on the command line is not allowed",
 				"nothing: edgeops passes tokens and keys to edgeadm in a root-only file")
 		case !strings.HasPrefix(a, "--") || name == "":
-			v.fail(f, a, "invalid", "a kubeadm flag written --name=value")
+			// Not echoed: a value standing alone may be the secret of the
+			// flag before it (["--token", "abcdef.…"]).
+			v.fail(f, "(a value, not a flag)", "invalid", "a kubeadm flag written --name=value, value and flag in one element")
 		case owned[name] != "":
-			v.fail(f, a, "set by edgeops", owned[name])
+			v.fail(f, "--"+name, "set by edgeops", owned[name])
 		}
 	}
 }

@@ -221,3 +221,31 @@ func TestPasswordFromEnvAccepted(t *testing.T) {
 		t.Fatalf("Resolve = %q, %v", pw, err)
 	}
 }
+
+// Errors about kubeadm args never echo a value: it may be a secret.
+func TestKubeadmArgErrorsDoNotEcho(t *testing.T) {
+	const token, key = "abcdef.0123456789abcdef", "0f1e2d3c4b5a69788796a5b4c3d2e1f00f1e2d3c4b5a69788796a5b4c3d2e1f0"
+	tests := []struct{ name, args, field string }{
+		{"token as a separate element", `initArgs: ["--token", "` + token + `"]`, "cluster.kubeadm.initArgs[1]"},
+		{"token inline", `initArgs: ["--token=` + token + `"]`, "cluster.kubeadm.initArgs[0]"},
+		{"certificate key separate", `joinArgs: ["--certificate-key", "` + key + `"]`, "cluster.kubeadm.joinArgs[1]"},
+		{"owned flag with a value", `joinArgs: ["--node-name=` + token + `"]`, "cluster.kubeadm.joinArgs[0]"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			_, err := f.load(t, edits("name: demo", "name: demo\n  kubeadm: {"+tt.args+"}")(t))
+			if err == nil {
+				t.Fatal("Load accepted the inventory")
+			}
+			if !strings.Contains(err.Error(), tt.field) {
+				t.Errorf("no error at %s: %v", tt.field, err)
+			}
+			for _, secret := range []string{token, key, "0123456789abcdef"} {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("the error echoes a value: %v", err)
+				}
+			}
+		})
+	}
+}
