@@ -137,8 +137,17 @@ func (v *validator) hosts() {
 				seenName[key] = f + ".hostname"
 			}
 		}
-		if !inv.SSHConfig(h).HasAuth() {
+		sc := inv.SSHConfig(h)
+		if !sc.HasAuth() {
 			noAuth = append(noAuth, f)
+		}
+		if !sc.Sudo && sc.User != "root" {
+			field := "ssh.sudo.enabled"
+			if h.SSH != nil && h.SSH.Sudo != nil && h.SSH.Sudo.Enabled != nil {
+				field = f + ".ssh.sudo.enabled"
+			}
+			v.fail(field, "false", "root is needed",
+				fmt.Sprintf("sudo enabled for user %s (edgeops installs Kubernetes: every step runs as root), or user: root", sc.User))
 		}
 	}
 	if masters == 0 {

@@ -111,6 +111,8 @@ func TestValidationRules(t *testing.T) {
 		{"concurrency zero", edits("hosts:", "concurrency: {limit: 0}\nhosts:"), "concurrency.limit", "out of range", 9},
 		{"concurrency too high", edits("hosts:", "concurrency: {limit: 5000, uploads: 0}\nhosts:"), "concurrency.limit", "out of range", 9},
 		{"uploads zero", edits("hosts:", "concurrency: {uploads: 0}\nhosts:"), "concurrency.uploads", "out of range", 9},
+		{"sudo disabled for a non-root user", edits("user: root", "user: ops\n  sudo: {enabled: false}"), "ssh.sudo.enabled", "root is needed", 0},
+		{"sudo disabled on one host", edits("role: edge", "role: edge\n    ssh: {user: ops, sudo: {enabled: false}}"), "hosts[1].ssh.sudo.enabled", "root is needed", 0},
 		{"empty host entry", edits("  - address: 192.168.10.13\n    role: worker\n", "  -\n"), "hosts[2]", "empty host", 0},
 	}
 	for _, tt := range tests {
