@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -112,6 +113,11 @@ func newRunEnv(ctx context.Context, g *globalOptions, inv *inventory.Inventory, 
 		Dial:          phases.SSHDialer(inv, env.rep.AddSecrets),
 		Report:        env.rep,
 		RunID:         phases.NewRunID(),
+	}
+	// A signed package URL's query (?X-Amz-Signature=…) is a credential:
+	// no output or log of this run shows it.
+	if u, err := url.Parse(env.cfg.Package); err == nil && isURL(env.cfg.Package) && u.RawQuery != "" {
+		env.rep.AddSecrets(u.RawQuery)
 	}
 	if rf != nil {
 		env.cfg.ReadyTimeout = rf.readyTimeout
