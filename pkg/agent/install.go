@@ -104,6 +104,9 @@ func InstallPackage(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
+	if err := r.Opts.readPackagePathFile(r.Host); err != nil {
+		return err
+	}
 	if r.Opts.InstallPkgPath == "" {
 		if prev == nil {
 			return fmt.Errorf("nothing installed yet: pass --%s", FlagInstallPkgPath)
@@ -223,4 +226,23 @@ func appendUnique(s []string, v string) []string {
 		}
 	}
 	return append(s, v)
+}
+
+// readPackagePathFile takes --install-pkg-path from --install-pkg-path-file.
+func (o *Options) readPackagePathFile(h *Host) error {
+	if o.InstallPkgPathFile == "" {
+		return nil
+	}
+	if o.InstallPkgPath != "" {
+		return fmt.Errorf("give one of --%s and --%s", FlagInstallPkgPath, FlagInstallPkgPathFile)
+	}
+	data, err := h.ReadFile(o.InstallPkgPathFile)
+	if err != nil {
+		return fmt.Errorf("--%s: %w", FlagInstallPkgPathFile, err)
+	}
+	o.InstallPkgPath = strings.TrimSpace(string(data))
+	if o.InstallPkgPath == "" {
+		return fmt.Errorf("--%s: %s is empty", FlagInstallPkgPathFile, o.InstallPkgPathFile)
+	}
+	return nil
 }

@@ -10,14 +10,17 @@ import (
 
 // Flag names edgeadm adds to kubeadm's init and join.
 const (
-	FlagInstallPkgPath   = "install-pkg-path"
-	FlagInstallPkgSHA256 = "install-pkg-sha256"
-	FlagEnableEdge       = "enable-edge"
-	FlagJoinInfoFile     = "join-info-file"
-	FlagRuntimeBinary    = "runtime-binary"
-	FlagEdgeManifestsDir = "edge-manifests-dir"
-	FlagCNIManifest      = "cni-manifest"
-	FlagNodeRole         = "node-role"
+	FlagInstallPkgPath = "install-pkg-path"
+	// FlagInstallPkgPathFile names a root-only file holding the package path
+	// or URL: a signed URL's query is a credential and must not be in argv.
+	FlagInstallPkgPathFile = "install-pkg-path-file"
+	FlagInstallPkgSHA256   = "install-pkg-sha256"
+	FlagEnableEdge         = "enable-edge"
+	FlagJoinInfoFile       = "join-info-file"
+	FlagRuntimeBinary      = "runtime-binary"
+	FlagEdgeManifestsDir   = "edge-manifests-dir"
+	FlagCNIManifest        = "cni-manifest"
+	FlagNodeRole           = "node-role"
 )
 
 // Node roles for join.
@@ -28,13 +31,14 @@ const (
 
 // Options are edgeadm's own settings, next to kubeadm's.
 type Options struct {
-	InstallPkgPath   string
-	InstallPkgSHA256 string
-	EnableEdge       bool
-	JoinInfoFile     string
-	RuntimeBinary    string
-	EdgeManifestsDir string
-	CNIManifest      string
+	InstallPkgPath     string
+	InstallPkgPathFile string
+	InstallPkgSHA256   string
+	EnableEdge         bool
+	JoinInfoFile       string
+	RuntimeBinary      string
+	EdgeManifestsDir   string
+	CNIManifest        string
 	// NodeRole is join's --node-role; empty means edge when EnableEdge, else worker.
 	NodeRole string
 }
@@ -48,6 +52,8 @@ func NewOptions() *Options {
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.InstallPkgPath, FlagInstallPkgPath, o.InstallPkgPath,
 		"Install package (edgeops bundle): a local file or an http(s) URL. Empty: use what is already installed.")
+	fs.StringVar(&o.InstallPkgPathFile, FlagInstallPkgPathFile, o.InstallPkgPathFile,
+		"Root-only file whose content is the --install-pkg-path value (keeps a signed URL out of the process list).")
 	fs.StringVar(&o.InstallPkgSHA256, FlagInstallPkgSHA256, o.InstallPkgSHA256,
 		"Expected sha256 of the install package (checked after download).")
 	fs.BoolVar(&o.EnableEdge, FlagEnableEdge, o.EnableEdge,
@@ -70,7 +76,7 @@ func (o *Options) AddJoinFlags(fs *pflag.FlagSet) {
 
 // OwnFlagNames lists every flag edgeadm adds, so the wrapper can tell them from kubeadm's.
 func OwnFlagNames() []string {
-	return []string{FlagInstallPkgPath, FlagInstallPkgSHA256, FlagEnableEdge, FlagJoinInfoFile,
+	return []string{FlagInstallPkgPath, FlagInstallPkgPathFile, FlagInstallPkgSHA256, FlagEnableEdge, FlagJoinInfoFile,
 		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole}
 }
 

@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -16,6 +17,9 @@ const (
 	edgeManifestsDir = StateDir + "/edge-manifests"
 	cniManifestPath  = StateDir + "/cni.yaml"
 	patchesDir       = StateDir + "/patches"
+	// packageURLFile holds a package URL with a query string (a signed
+	// URL's signature is a credential): root-only, never in argv.
+	packageURLFile = PackagesDir + "/url"
 )
 
 // remotePackage is the package as edgeadm should read it: the staged file,
@@ -34,6 +38,9 @@ func isURL(s string) bool {
 // packageArch reads the architecture from the package's file name
 // (edgeops-bundle-<k8s>-linux-<arch>.tar.gz); "" when it does not say.
 func packageArch(pkg string) string {
+	if u, err := url.Parse(pkg); err == nil && isURL(pkg) {
+		pkg = u.Path // a signed URL's query is not part of the name
+	}
 	base := path.Base(pkg)
 	base = strings.TrimSuffix(base, ".tar.gz")
 	i := strings.LastIndex(base, "-linux-")
@@ -131,8 +138,17 @@ func joinArgs(s *State, h *Host) []string {
 	return append(a, c.Kubeadm.JoinArgs...)
 }
 
+// hasQuery reports a URL whose query string must stay out of argv.
+func hasQuery(pkg string) bool {
+	u, err := url.Parse(pkg)
+	return err == nil && isURL(pkg) && u.RawQuery != ""
+}
+
 func packageArgs(s *State) []string {
 	a := []string{"--install-pkg-path", remotePackage(s.Package)}
+	if hasQuery(s.Package) {
+		a = []string{"--install-pkg-path-file", packageURLFile}
+	}
 	if s.PackageSHA256 != "" {
 		a = append(a, "--install-pkg-sha256", s.PackageSHA256)
 	}

@@ -44,7 +44,7 @@ func (initPhase) Run(ctx context.Context, s *State, h *Host) error {
 	if readErr != nil {
 		return readErr
 	}
-	if _, err := h.Remote.Run(ctx, "touch "+DoneMarker, nil); err != nil {
+	if _, err := h.Remote.Run(ctx, "rm -f "+packageURLFile+" && touch "+DoneMarker, nil); err != nil {
 		return err
 	}
 	return nil

@@ -131,12 +131,12 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 		// may be gone); a re-run uploads fresh join information.
 		rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 		defer cancel()
-		_, _ = h.Remote.Run(rmCtx, "rm -f "+joininfo.DefaultPath, nil)
+		_, _ = h.Remote.Run(rmCtx, "rm -f "+joininfo.DefaultPath+" "+packageURLFile, nil)
 		return fmt.Errorf("edgeadm join: %w", err)
 	}
 	h.SetStatus(status, "", true)
 	// The join information has done its job; the token should not linger.
-	_, err := h.Remote.Run(ctx, "rm -f "+joininfo.DefaultPath+" && touch "+DoneMarker, nil)
+	_, err := h.Remote.Run(ctx, "rm -f "+joininfo.DefaultPath+" "+packageURLFile+" && touch "+DoneMarker, nil)
 	return err
 }
 

@@ -63,6 +63,11 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 			}
 		}
 	}
+	if hasQuery(s.Package) && h.Action().installs() {
+		if err := h.Remote.UploadBytes(ctx, []byte(s.Package+"\n"), packageURLFile, 0o600); err != nil {
+			return fmt.Errorf("write the package URL to %s: %w", packageURLFile, err)
+		}
+	}
 	var sent, skipped int
 	for _, f := range files {
 		if err := s.acquireUpload(ctx); err != nil {

@@ -39,6 +39,10 @@ func TestOnlinePackage(t *testing.T) {
 	wrong := flipHex(srv.sum)
 	bad := s.onlineInventory(t, "e2e-online-bad.yaml", srv.url, wrong, master, node)
 	masterOnly := s.onlineInventory(t, "e2e-online-1.yaml", srv.url, srv.sum, master)
+	// A signed URL (as object stores hand out): its query is a credential.
+	const signature = "X-Amz-Signature=e2e0signature0deadbeef0cafe"
+	signed := s.onlineInventory(t, "e2e-online-signed.yaml", srv.url+"?"+signature, srv.sum, master, node)
+	s.secrets[signature] = struct{}{}
 	t.Cleanup(func() {
 		if t.Failed() {
 			s.run(t, "reset", "--all", "-i", good)
@@ -118,9 +122,15 @@ func TestOnlinePackage(t *testing.T) {
 			}
 			t.Logf("refused: %s\n%s changed only: %v", last, node, added)
 		}},
-		{"add-node from a URL joins the host", func(t *testing.T) {
+		{"add-node from a signed URL joins the host, the signature in no process argv", func(t *testing.T) {
 			n := len(srv.requestsFrom(node))
-			r := s.run(t, "add-node", "-i", good, "--host", node, "--output", "json")
+			stop := s.watchArgv(node, "X-Amz-Signature")
+			r := s.run(t, "add-node", "-i", signed, "--host", node, "--output", "json")
+			if seen, reads := stop(); reads == 0 {
+				t.Errorf("the process list of %s was never read: the check would prove nothing", node)
+			} else if seen != "" {
+				t.Errorf("the signature was in a process's argv on %s: %s", node, seen)
+			}
 			if r.code != 0 {
 				t.Fatalf("add-node: exit %d\n%s\n%s", r.code, tail(r.stdout, 40), r.stderr)
 			}
@@ -159,6 +169,31 @@ func TestOnlinePackage(t *testing.T) {
 
 // assertFetched checks that the host holds the package it downloaded, with
 // the right sha256, and that the install recorded that checksum.
+// watchArgv reads every process's argv on host until stopped; it returns
+// the first command line that contained needle and how many reads it made.
+func (s *suite) watchArgv(host, needle string) (stop func() (seen string, reads int)) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var seen string
+	reads := 0
+	go func() {
+		defer close(done)
+		for ctx.Err() == nil {
+			out, err := s.ssh(ctx, host, `for f in /proc/[0-9]*/cmdline; do tr '\0' ' ' < "$f" 2>/dev/null; echo; done`)
+			if err == nil {
+				reads++
+				for _, l := range strings.Split(out, "\n") {
+					if strings.Contains(l, needle) && seen == "" {
+						seen = l
+					}
+				}
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+	}()
+	return func() (string, int) { cancel(); <-done; return seen, reads }
+}
+
 func (s *suite) assertFetched(t *testing.T, host string, srv *packageServer) {
 	t.Helper()
 	cached := path.Join("/var/lib/edgeadm/packages", srv.name)
