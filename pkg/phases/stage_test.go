@@ -2,8 +2,12 @@ package phases
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/edgeops/edgeops/pkg/report"
 )
 
 // A URL package is fetched by the host: the plan must not claim it is
@@ -65,5 +69,23 @@ func TestSignedPackageURLStaysOutOfArgv(t *testing.T) {
 		if h.has(packageURLFile) {
 			t.Errorf("%s: %s left after the run", h.addr, packageURLFile)
 		}
+	}
+}
+
+func TestStageNamesTheEdgeadm(t *testing.T) {
+	lab := newFakeLab(master)
+	s := lab.state(t, nil)
+	bin := filepath.Join(t.TempDir(), "edgeadm")
+	os.WriteFile(bin, []byte("#!/bin/sh\necho v1.34.4\n"), 0o755)
+	s.EdgeadmBinary = bin
+	var out strings.Builder
+	s.Report = report.New(report.Options{Log: &out})
+	if err := Run(context.Background(), s, UpPhases()); err != nil {
+		t.Fatal(err)
+	}
+	// sha256 of the script above
+	sum, _ := fileSHA256(bin)
+	if want := "edgeadm " + bin + ": kubeadm v1.34.4, sha256 " + sum; !strings.Contains(out.String(), want) {
+		t.Errorf("run log lacks %q:\n%s", want, out.String())
 	}
 }
