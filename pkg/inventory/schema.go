@@ -3,6 +3,7 @@ package inventory
 import (
 	"fmt"
 	"reflect"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,8 +27,32 @@ func newCollector(file string) *collector {
 func (c *collector) add(field, value, problem, expected string) {
 	c.errs = append(c.errs, &FieldError{
 		File: c.file, Line: c.lineOf(field), Field: field,
-		Value: value, Problem: problem, Expected: expected,
+		Value: echoable(field, value), Problem: problem, Expected: expected,
 	})
+}
+
+// noEchoFields hold values an error must never show: kubeadm args may carry
+// a token or key ("--token=…", or the value alone in the next element).
+var noEchoFields = []string{"cluster.kubeadm.initArgs", "cluster.kubeadm.joinArgs"}
+
+// notAFlag stands for a kubeadm arg that is a value, not a flag: the value
+// itself is not shown.
+const notAFlag = "(a value, not a flag)"
+
+var flagNameRE = regexp.MustCompile(`^--[a-z0-9][a-z0-9-]*$`)
+
+// echoable is value as an error may show it for field: under noEchoFields
+// only a bare flag name (--token) or notAFlag, else nothing.
+func echoable(field, value string) string {
+	for _, p := range noEchoFields {
+		if field == p || strings.HasPrefix(field, p+"[") {
+			if value == notAFlag || flagNameRE.MatchString(value) {
+				return value
+			}
+			return ""
+		}
+	}
+	return value
 }
 
 // lineOf is the line of field, or of its nearest parent that is in the file.
@@ -92,7 +117,7 @@ type schemaWalker struct {
 
 func (w *schemaWalker) schemaErr(n *yaml.Node, field, value, problem, expected string) {
 	w.c.errs = append(w.c.errs, &FieldError{
-		File: w.c.file, Line: n.Line, Field: field, Value: value, Problem: problem, Expected: expected,
+		File: w.c.file, Line: n.Line, Field: field, Value: echoable(field, value), Problem: problem, Expected: expected,
 	})
 	w.c.bad[field] = true
 }
@@ -143,11 +168,16 @@ func (w *schemaWalker) walkScalar(n *yaml.Node, t reflect.Type, path string) {
 		w.schemaErr(n, path, "", "wrong type "+nodeKind(n), want)
 		return
 	}
-	if t.Kind() == reflect.String {
-		return // yaml decodes any scalar into a string
-	}
 	if err := n.Decode(reflect.New(t).Interface()); err != nil {
+		// Most scalars decode into a string, but not one tagged as
+		// something it is not (!!int "abc"). Left as it is, that tag would
+		// stop decoding the whole file, and yaml's message shows the value.
+		// As null it decodes to the zero value, which is not judged again.
+		if t.Kind() == reflect.String {
+			want += " (without the " + n.Tag + " tag)"
+		}
 		w.schemaErr(n, path, n.Value, "invalid", want)
+		n.Tag, n.Value, n.Style = "!!null", "", 0
 	}
 }
 

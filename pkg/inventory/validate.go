@@ -233,7 +233,7 @@ func (v *validator) kubeadmArgs(field string, args []string) {
 		case !strings.HasPrefix(a, "--") || name == "":
 			// Not echoed: a value standing alone may be the secret of the
 			// flag before it (["--token", "abcdef.…"]).
-			v.fail(f, "(a value, not a flag)", "invalid", "a kubeadm flag written --name=value, value and flag in one element")
+			v.fail(f, notAFlag, "invalid", "a kubeadm flag written --name=value, value and flag in one element")
 		case owned[name] != "":
 			v.fail(f, "--"+name, "set by edgeops", owned[name])
 		}

@@ -77,6 +77,7 @@ func TestValidationRules(t *testing.T) {
 		{"cni manifest missing", edits("name: demo", "name: demo\n  cniManifest: calico.yaml"), "cluster.cniManifest", "file not found", 3},
 		{"patches dir is a file", edits("name: demo", "name: demo\n  kubeadm: {patchesDir: cni.yaml}"), "cluster.kubeadm.patchesDir", "not a folder", 3},
 		{"runtime binary relative", edits("name: demo", "name: demo\n  containerRuntime: {runtimeBinary: runc}"), "cluster.containerRuntime.runtimeBinary", "invalid", 3},
+		{"tagged scalar that does not decode", edits("name: demo", "name: !!int demo"), "cluster.name", "invalid", 2},
 		{"kubeadm arg malformed", edits("name: demo", "name: demo\n  kubeadm: {initArgs: [v=5]}"), "cluster.kubeadm.initArgs[0]", "invalid", 3},
 		{"kubeadm arg owned by edgeops", edits("name: demo", "name: demo\n  kubeadm: {joinArgs: ['--node-name=x']}"), "cluster.kubeadm.joinArgs[0]", "set by edgeops", 3},
 		{"edge role without edge", edits("name: demo", "name: demo\n  enableEdge: false"), "hosts[1].role", "enableEdge: false", 14},
@@ -232,6 +233,11 @@ func TestKubeadmArgErrorsDoNotEcho(t *testing.T) {
 		{"token inline", `initArgs: ["--token=` + token + `"]`, "cluster.kubeadm.initArgs[0]"},
 		{"certificate key separate", `joinArgs: ["--certificate-key", "` + key + `"]`, "cluster.kubeadm.joinArgs[1]"},
 		{"owned flag with a value", `joinArgs: ["--node-name=` + token + `"]`, "cluster.kubeadm.joinArgs[0]"},
+		{"a string instead of a list", `initArgs: "--token=` + token + `"`, "cluster.kubeadm.initArgs"},
+		{"a lone token instead of a list", `joinArgs: "` + token + `"`, "cluster.kubeadm.joinArgs"},
+		{"an anchored string reused", `initArgs: &t "--token=` + token + `", joinArgs: *t`, "cluster.kubeadm.joinArgs"},
+		{"a tagged element that does not decode", `initArgs: [!!int "--token=` + token + `"]`, "cluster.kubeadm.initArgs[0]"},
+		{"a tagged lone value", `joinArgs: ["--v=5", !!bool "` + token + `"]`, "cluster.kubeadm.joinArgs[1]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -243,10 +249,13 @@ func TestKubeadmArgErrorsDoNotEcho(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.field) {
 				t.Errorf("no error at %s: %v", tt.field, err)
 			}
-			for _, secret := range []string{token, key, "0123456789abcdef"} {
+			for _, secret := range []string{token, key, "0123456789abcdef", "0f1e2d3c4b5a"} {
 				if strings.Contains(err.Error(), secret) {
 					t.Errorf("the error echoes a value: %v", err)
 				}
+			}
+			if strings.Contains(err.Error(), "missing") {
+				t.Errorf("follow-on errors (the rest of the file was not decoded): %v", err)
 			}
 		})
 	}
