@@ -225,6 +225,9 @@ func (v *validator) kubeadmArgs(field string, args []string) {
 	for i, a := range args {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		name, _, _ := strings.Cut(strings.TrimPrefix(a, "--"), "=")
+		// As kubeadm's flag parsing may read it (--certificate_key is
+		// --certificate-key), and so that no spelling slips a secret past.
+		name = strings.ToLower(strings.ReplaceAll(strings.TrimSpace(name), "_", "-"))
 		switch {
 		case secret[name]:
 			// Never echo it: the value is a secret.

@@ -238,6 +238,9 @@ func TestKubeadmArgErrorsDoNotEcho(t *testing.T) {
 		{"an anchored string reused", `initArgs: &t "--token=` + token + `", joinArgs: *t`, "cluster.kubeadm.joinArgs"},
 		{"a tagged element that does not decode", `initArgs: [!!int "--token=` + token + `"]`, "cluster.kubeadm.initArgs[0]"},
 		{"a tagged lone value", `joinArgs: ["--v=5", !!bool "` + token + `"]`, "cluster.kubeadm.joinArgs[1]"},
+		{"secret flag with an underscore", `joinArgs: ["--certificate_key=` + key + `"]`, "cluster.kubeadm.joinArgs[0]"},
+		{"secret flag in capitals", `initArgs: ["--Token=` + token + `"]`, "cluster.kubeadm.initArgs[0]"},
+		{"secret flag with a space before =", `initArgs: ["--token =` + token + `"]`, "cluster.kubeadm.initArgs[0]"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
