@@ -103,6 +103,7 @@ func (v *validator) hosts() {
 	svc, _ := netip.ParsePrefix(inv.Cluster.ServiceCIDR)
 	seenAddr := map[string]string{}
 	seenName := map[string]string{}
+	seenSudo := map[string]bool{} // field and user of a "root is needed" already reported
 	masters := 0
 	var noAuth []string
 	for i, h := range inv.Hosts {
@@ -146,8 +147,12 @@ func (v *validator) hosts() {
 			if h.SSH != nil && h.SSH.Sudo != nil && h.SSH.Sudo.Enabled != nil {
 				field = f + ".ssh.sudo.enabled"
 			}
-			v.fail(field, "false", "root is needed",
-				fmt.Sprintf("sudo enabled for user %s (edgeops installs Kubernetes: every step runs as root), or user: root", sc.User))
+			// The file's default is reported once, not once per host.
+			if key := field + " " + sc.User; !seenSudo[key] {
+				seenSudo[key] = true
+				v.fail(field, "false", "root is needed",
+					fmt.Sprintf("sudo enabled for user %s (edgeops installs Kubernetes: every step runs as root), or user: root", sc.User))
+			}
 		}
 	}
 	if masters == 0 {

@@ -263,3 +263,48 @@ func TestKubeadmArgErrorsDoNotEcho(t *testing.T) {
 		})
 	}
 }
+
+// sudo.enabled: false is honoured: refused once for a non-root user (not once
+// per host), accepted for root, whose commands then run without sudo.
+func TestSudoDisabled(t *testing.T) {
+	tests := []struct {
+		name   string
+		pairs  []string
+		errors map[string]int // field -> how many errors there
+	}{
+		{"root: accepted, no sudo", []string{"user: root", "user: root\n  sudo: {enabled: false}"}, nil},
+		{"non-root default: one error for three hosts", []string{"user: root", "user: ops\n  sudo: {enabled: false}"}, map[string]int{"ssh.sudo.enabled": 1}},
+		{"two non-root users: one error each", []string{"user: root", "user: root\n  sudo: {enabled: false}",
+			"role: edge", "role: edge\n    user: ops", "role: worker", "role: worker\n    user: deploy"}, map[string]int{"ssh.sudo.enabled": 2}},
+		{"per host", []string{"role: edge", "role: edge\n    ssh: {user: ops, sudo: {enabled: false}}"}, map[string]int{"hosts[1].ssh.sudo.enabled": 1}},
+		{"root on one host, sudo user elsewhere", []string{"user: root", "user: ops", "role: edge", "role: edge\n    ssh: {user: root, sudo: {enabled: false}}"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			inv, err := f.load(t, edit(t, tt.pairs...))
+			if tt.errors == nil {
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, h := range inv.Hosts {
+					if sc := inv.SSHConfig(h); sc.Sudo != (sc.User != "root") {
+						t.Errorf("%s: user %s, sudo %v", h.Address, sc.User, sc.Sudo)
+					}
+				}
+				return
+			}
+			got := map[string]int{}
+			for _, fe := range fieldErrors(t, err) {
+				if strings.Contains(fe.Problem, "root is needed") {
+					got[fe.Field]++
+				}
+			}
+			for field, n := range tt.errors {
+				if got[field] != n {
+					t.Errorf("%d error(s) at %s, want %d:\n%v", got[field], field, n, err)
+				}
+			}
+		})
+	}
+}
