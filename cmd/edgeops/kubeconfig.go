@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,8 +28,11 @@ func newKubeconfigCmd(g *globalOptions) *cobra.Command {
 		Short: "Fetch the cluster's admin kubeconfig from the leader (written 0600)",
 		Long: `kubeconfig downloads /etc/kubernetes/admin.conf from the leader (through sudo)
 and writes it, mode 0600, to --file (default <cluster name>.kubeconfig beside
-the inventory). --print also writes it to stdout; --merge adds its cluster,
-user and context to $KUBECONFIG (or ~/.kube/config), replacing entries of the same name.`,
+the inventory). --print also writes it to stdout. --merge adds its cluster,
+user and context to $KUBECONFIG (first file) or ~/.kube/config as cluster
+<cluster name>, user <cluster name>-admin and context <cluster name> (kubeadm
+names every cluster "kubernetes"), replaces only entries of those names, makes
+the context current and writes the file 0600.`,
 		Example: `  edgeops kubeconfig -i hosts.yaml
   edgeops kubeconfig -i hosts.yaml --file ~/.kube/edge.conf && kubectl --kubeconfig ~/.kube/edge.conf get nodes
   edgeops kubeconfig -i hosts.yaml --merge && kubectl config get-contexts`,
@@ -103,13 +107,20 @@ func mergeKubeconfig(data []byte, clusterName string) (string, error) {
 		}
 		target = filepath.Join(home, ".kube", "config")
 	}
+	// A symlinked kubeconfig (dotfiles) is written where the link points,
+	// as kubectl does; renaming over the link would replace it.
+	if real, err := filepath.EvalSymlinks(target); err == nil {
+		target = real
+	}
 	var add, cur map[string]any
 	if err := yaml.Unmarshal(data, &add); err != nil {
 		return "", err
 	}
 	renameEntries(add, clusterName)
 	if old, err := os.ReadFile(target); err == nil {
-		if err := yaml.Unmarshal(old, &cur); err != nil {
+		// Numbers as written (an extension's 64-bit serial would
+		// otherwise come back rounded through float64).
+		if err := yaml.Unmarshal(old, &cur, useNumber); err != nil {
 			return "", fmt.Errorf("%s: %w", target, err)
 		}
 	} else if !os.IsNotExist(err) {
@@ -117,6 +128,11 @@ func mergeKubeconfig(data []byte, clusterName string) (string, error) {
 	}
 	if cur == nil {
 		cur = map[string]any{"apiVersion": "v1", "kind": "Config", "preferences": map[string]any{}}
+	}
+	for _, key := range []string{"clusters", "users", "contexts"} {
+		if _, isList := cur[key].([]any); cur[key] != nil && !isList {
+			return "", fmt.Errorf("%s: %s is not a list; the file is left as it is", target, key)
+		}
 	}
 	for _, key := range []string{"clusters", "users", "contexts"} {
 		cur[key] = mergeNamed(asList(cur[key]), asList(add[key]))
@@ -184,6 +200,11 @@ func writeFileAtomic(path string, data []byte) error {
 		return err
 	}
 	return os.Rename(f.Name(), path)
+}
+
+func useNumber(d *json.Decoder) *json.Decoder {
+	d.UseNumber()
+	return d
 }
 
 func asList(v any) []any {

@@ -113,3 +113,95 @@ contexts: [{name: e2e, context: {cluster: e2e, user: e2e-admin}}]
 		})
 	}
 }
+
+// The user's kubeconfig keeps everything but this cluster's entries exactly
+// (numbers included), a symlinked one is written through the link, and one
+// that does not read as a kubeconfig is left alone.
+func TestMergeKubeconfigKeepsTheRest(t *testing.T) {
+	const fetched = `apiVersion: v1
+kind: Config
+clusters: [{name: kubernetes, cluster: {server: "https://172.28.30.11:6443"}}]
+users: [{name: kubernetes-admin, user: {token: new}}]
+contexts: [{name: kubernetes-admin@kubernetes, context: {cluster: kubernetes, user: kubernetes-admin}}]
+current-context: kubernetes-admin@kubernetes
+`
+	const existing = `apiVersion: v1
+kind: Config
+preferences: {colors: true}
+clusters:
+- name: prod
+  cluster:
+    server: https://prod:6443
+    extensions: [{name: x, extension: {serial: 12345678901234567890, ratio: 0.1}}]
+users: [{name: me, user: {exec: {apiVersion: client.authentication.k8s.io/v1, command: aws, args: [eks, get-token], interactiveMode: Never}}}]
+contexts: [{name: prod, context: {cluster: prod, user: me, namespace: "0755"}}]
+current-context: prod
+`
+	tests := []struct {
+		name    string
+		content string // the user's kubeconfig
+		symlink bool   // KUBECONFIG names a symlink to it
+		wantErr string // "": merged
+	}{
+		{"other entries exactly as they were", existing, false, ""},
+		{"written through a symlink", existing, true, ""},
+		{"clusters not a list", "apiVersion: v1\nkind: Config\nclusters: {prod: {server: https://prod:6443}}\n", false, "clusters is not a list"},
+		{"users not a list", "apiVersion: v1\nkind: Config\nusers: me\n", false, "users is not a list"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			real := filepath.Join(dir, "dotfiles", "kubeconfig")
+			os.MkdirAll(filepath.Dir(real), 0o700)
+			if err := os.WriteFile(real, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			target := real
+			if tt.symlink {
+				target = filepath.Join(dir, "kube", "config")
+				os.MkdirAll(filepath.Dir(target), 0o700)
+				if err := os.Symlink(real, target); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Setenv("KUBECONFIG", target)
+			_, err := mergeKubeconfig([]byte(fetched), "e2e")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				if data, _ := os.ReadFile(real); string(data) != tt.content {
+					t.Errorf("the file was changed:\n%s", data)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.symlink {
+				if st, err := os.Lstat(target); err != nil || st.Mode()&os.ModeSymlink == 0 {
+					t.Errorf("%s is no longer a symlink (%v)", target, err)
+				}
+			}
+			if st, _ := os.Stat(real); st.Mode().Perm() != 0o600 {
+				t.Errorf("mode %v, want 0600", st.Mode().Perm())
+			}
+			data, _ := os.ReadFile(real)
+			var before, after map[string]any
+			yaml.Unmarshal([]byte(tt.content), &before)
+			yaml.Unmarshal(data, &after)
+			for _, key := range []string{"clusters", "users", "contexts"} {
+				old, _ := yaml.Marshal(before[key].([]any))
+				got, _ := yaml.Marshal(after[key].([]any)[:len(before[key].([]any))])
+				if string(old) != string(got) {
+					t.Errorf("%s changed:\n%s\nbecame\n%s", key, old, got)
+				}
+			}
+			for _, want := range []string{"12345678901234567890", "preferences:\n  colors: true", "current-context: e2e", "https://172.28.30.11:6443"} {
+				if !strings.Contains(string(data), want) {
+					t.Errorf("merged file lacks %q:\n%s", want, data)
+				}
+			}
+		})
+	}
+}
