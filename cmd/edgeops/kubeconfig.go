@@ -147,7 +147,7 @@ func mergeKubeconfig(data []byte, clusterName string) (string, error) {
 	if err := os.MkdirAll(filepath.Dir(target), 0o700); err != nil {
 		return "", err
 	}
-	return target, writeFileAtomic(target, out)
+	return target, phases.WriteFileAtomic(target, out)
 }
 
 // renameEntries names kc's cluster and context after the cluster and its
@@ -174,32 +174,6 @@ func renameEntries(kc map[string]any, clusterName string) {
 		}
 	}
 	kc["current-context"] = clusterName
-}
-
-// writeFileAtomic writes data to path through a new 0600 temporary file in
-// the same directory (a unique name: no old mode or stale file is reused).
-func writeFileAtomic(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".edgeops-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name()) // after the rename: nothing to remove
-	if err := f.Chmod(0o600); err != nil {
-		f.Close()
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
 }
 
 func useNumber(d *json.Decoder) *json.Decoder {

@@ -130,23 +130,30 @@ func writePrivate(path string, data []byte) (wrote bool, err error) {
 	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return false, os.Chmod(path, 0o600)
 	}
-	return true, writeFileAtomic(path, data)
+	return true, WriteFileAtomic(path, data)
 }
 
-func writeFileAtomic(path string, data []byte) error {
+// WriteFileAtomic writes data to path, owner-only, through a fresh 0600
+// temporary file in the same directory (a unique name: no old mode or stale
+// file is reused), synced, then renamed over path.
+func WriteFileAtomic(path string, data []byte) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".kubeconfig-*")
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".edgeops-*")
 	if err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
+	defer os.Remove(tmp.Name()) // after the rename: nothing to remove
 	if err := tmp.Chmod(0o600); err != nil {
 		tmp.Close()
 		return err
 	}
 	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
 		tmp.Close()
 		return err
 	}
