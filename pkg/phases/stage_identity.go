@@ -2,14 +2,12 @@ package phases
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"os/exec"
 	"strings"
 	"time"
+
+	"github.com/edgeops/edgeops/pkg/bundle"
 )
 
 // Prepare says which edgeadm the run is about to push, as root, to the
@@ -19,7 +17,7 @@ func (p stagePhase) Prepare(ctx context.Context, s *State) error {
 	if len(p.Hosts(s)) == 0 || s.EdgeadmBinary == "" {
 		return nil
 	}
-	sum, err := fileSHA256(s.EdgeadmBinary)
+	sum, _, err := bundle.FileSHA256(s.EdgeadmBinary)
 	if err != nil {
 		return fmt.Errorf("edgeadm %s: %w", s.EdgeadmBinary, err)
 	}
@@ -37,17 +35,4 @@ func edgeadmVersion(ctx context.Context, bin string) string {
 		return "kubeadm " + v
 	}
 	return "version unknown"
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", err
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

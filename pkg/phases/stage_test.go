@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/edgeops/edgeops/pkg/bundle"
 	"github.com/edgeops/edgeops/pkg/report"
 )
 
@@ -84,7 +85,7 @@ func TestStageNamesTheEdgeadm(t *testing.T) {
 		t.Fatal(err)
 	}
 	// sha256 of the script above
-	sum, _ := fileSHA256(bin)
+	sum, _, _ := bundle.FileSHA256(bin)
 	if want := "edgeadm " + bin + ": kubeadm v1.34.4, sha256 " + sum; !strings.Contains(out.String(), want) {
 		t.Errorf("run log lacks %q:\n%s", want, out.String())
 	}
