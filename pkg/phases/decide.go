@@ -37,7 +37,6 @@ type clusterState struct {
 	// caHashes are the sha256 sums of the leader's CA certificate (pki and
 	// kubelet.conf): a host trusting another CA belongs to another cluster.
 	caHashes map[string]bool
-	server   string // the API server the leader's kubelet talks to
 }
 
 // ForeignClusterError refuses a host that belongs to another cluster: up
@@ -139,7 +138,6 @@ func (p decidePhase) Prepare(ctx context.Context, s *State) error {
 			cs.caHashes[h] = true
 		}
 	}
-	cs.server = l.Facts.KubeletServer
 	f := l.Facts
 	switch {
 	case f.AdminConf:
