@@ -273,7 +273,7 @@ func TestUpLeaderLostMidRun(t *testing.T) {
 	list := UpPhases()
 	for i, p := range list {
 		if _, ok := p.(joinInfoPhase); ok {
-			list = append(list[:i], append([]Phase{cutPhase{lab.hosts[0]}}, list[i:]...)...)
+			list = append(list[:i], append([]Phase{cut(lab.hosts[0])}, list[i:]...)...)
 			break
 		}
 	}
@@ -286,19 +286,26 @@ func TestUpLeaderLostMidRun(t *testing.T) {
 	}
 }
 
-// cutPhase makes a host unreachable, as a pulled cable does.
-type cutPhase struct{ h *fakeHost }
-
-func (cutPhase) Title() string          { return "cut" }
-func (cutPhase) Hosts(s *State) []*Host { return nil }
-func (p cutPhase) Run(context.Context, *State, *Host) error {
-	return nil
+// faultPhase injects a fault between two phases of a run: it selects no
+// host and does its work once, in Prepare.
+type faultPhase struct {
+	title  string
+	inject func()
 }
-func (p cutPhase) Prepare(context.Context, *State) error {
-	p.h.mu.Lock()
-	p.h.gone = true
-	p.h.mu.Unlock()
-	return nil
+
+func (p faultPhase) Title() string                          { return p.title }
+func (faultPhase) Hosts(*State) []*Host                     { return nil }
+func (faultPhase) Run(context.Context, *State, *Host) error { return nil }
+func (p faultPhase) Prepare(context.Context, *State) error  { p.inject(); return nil }
+
+// cut makes a host unreachable, as a pulled cable does.
+func cut(h *fakeHost) Phase {
+	return faultPhase{"cut", func() { h.mu.Lock(); h.gone = true; h.mu.Unlock() }}
+}
+
+// apiDown stops the cluster's API server answering.
+func apiDown(c *fakeCluster) Phase {
+	return faultPhase{"api down", func() { c.mu.Lock(); c.apiUp = false; c.mu.Unlock() }}
 }
 
 func TestReadyTimeoutShowsKubectlError(t *testing.T) {
@@ -308,25 +315,11 @@ func TestReadyTimeoutShowsKubectlError(t *testing.T) {
 	s := lab.state(t, nil)
 	list := UpPhases()
 	// The API goes away after the joins, before ready.
-	list = append(list[:len(list)-1], apiDownPhase{lab.c}, list[len(list)-1])
+	list = append(list[:len(list)-1], apiDown(lab.c), list[len(list)-1])
 	err := Run(context.Background(), s, list)
 	if err == nil || !strings.Contains(err.Error(), "connection to the server localhost:6443 was refused") {
 		t.Fatalf("up = %v, want the kubectl error in the ready failure", err)
 	}
-}
-
-type apiDownPhase struct{ c *fakeCluster }
-
-func (apiDownPhase) Title() string          { return "api down" }
-func (apiDownPhase) Hosts(s *State) []*Host { return nil }
-func (apiDownPhase) Run(context.Context, *State, *Host) error {
-	return nil
-}
-func (p apiDownPhase) Prepare(context.Context, *State) error {
-	p.c.mu.Lock()
-	p.c.apiUp = false
-	p.c.mu.Unlock()
-	return nil
 }
 
 func TestUpAgainChangesNothing(t *testing.T) {
