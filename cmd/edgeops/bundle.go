@@ -44,7 +44,7 @@ func newBundleInspectCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:     "inspect FILE",
 		Short:   "Show a package's versions, images and files (reads only bundle.yaml)",
-		Example: "  edgeops bundle inspect _output/edgeops-bundle-v1.34.4-linux-amd64.tar.gz",
+		Example: "  edgeops bundle inspect _output/edgeops-bundle-v1.37.2-linux-amd64.tar.gz",
 		Args:    bundleFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			b, err := bundle.Open(args[0])
@@ -104,7 +104,7 @@ func newBundleVerifyCmd() *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify FILE",
 		Short: "Check every file's sha256 and that every image archive loads under its name",
-		Example: `  edgeops bundle verify _output/edgeops-bundle-v1.34.4-linux-amd64.tar.gz
+		Example: `  edgeops bundle verify _output/edgeops-bundle-v1.37.2-linux-amd64.tar.gz
   edgeops --output json bundle verify pkg.tar.gz`,
 		Args: bundleFileArg,
 		RunE: func(cmd *cobra.Command, args []string) error {

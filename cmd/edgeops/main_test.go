@@ -14,6 +14,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // buildBinary builds the real edgeops binary once per test run.
@@ -253,7 +255,7 @@ func TestWorkingCommands(t *testing.T) {
 		{[]string{"validate", "-i", path}, "root@localhost:2222"},
 		{[]string{"--output", "json", "validate", "-i", path}, `"valid":true`},
 		{[]string{"version"}, "edgeops "},
-		{[]string{"--output", "json", "version"}, `"kubernetesVersion":"v1.34.4"`},
+		{[]string{"--output", "json", "version"}, `"kubernetesVersion":"` + bundles.KubernetesVersion() + `"`},
 		{[]string{"completion", "bash"}, "bash completion"},
 		{[]string{"completion", "zsh"}, "compdef"},
 		{[]string{"--help"}, "Examples:"},

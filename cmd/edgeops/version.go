@@ -8,7 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/edgeops/edgeops/pkg/inventory"
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // version is set at link time: -ldflags "-X main.version=v0.1.0".
@@ -24,7 +24,7 @@ type versionInfo struct {
 
 func currentVersion() versionInfo {
 	v := versionInfo{Version: version, GoVersion: runtime.Version(),
-		Platform: runtime.GOOS + "/" + runtime.GOARCH, KubernetesVersion: inventory.DefaultKubernetesVersion}
+		Platform: runtime.GOOS + "/" + runtime.GOARCH, KubernetesVersion: bundles.KubernetesVersion()}
 	if bi, ok := debug.ReadBuildInfo(); ok {
 		for _, s := range bi.Settings {
 			if s.Key == "vcs.revision" {

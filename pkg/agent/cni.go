@@ -129,7 +129,7 @@ func clusterSettings(ctx context.Context, c kubernetes.Interface) (podSubnet, im
 
 // clusterConfig reads the cluster's kubeadm ClusterConfiguration.
 func clusterConfig(_ context.Context, c kubernetes.Interface) (*kubeadmapi.ClusterConfiguration, error) {
-	cfg, err := configutil.FetchInitConfigurationFromCluster(c, quietPrinter{}, "edgeadm", false, false, false)
+	cfg, err := configutil.FetchInitConfigurationFromCluster(c, quietPrinter{}, "edgeadm", false, false, false, false)
 	if err != nil {
 		return nil, fmt.Errorf("read kubeadm-config from the cluster: %w", err)
 	}

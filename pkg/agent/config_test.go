@@ -120,9 +120,9 @@ func TestInitConfigFromFlags(t *testing.T) {
 		},
 		{
 			name: "feature gates and patches",
-			args: []string{"--feature-gates=PublicKeysECDSA=true", "--patches=/etc/p"},
+			args: []string{"--feature-gates=RootlessControlPlane=true", "--patches=/etc/p"},
 			check: func(t *testing.T, c *KubeadmConfig) {
-				if !c.Cluster.FeatureGates["PublicKeysECDSA"] {
+				if !c.Cluster.FeatureGates["RootlessControlPlane"] {
 					t.Errorf("feature gates %v", c.Cluster.FeatureGates)
 				}
 				if c.Init.Patches == nil || c.Init.Patches.Directory != "/etc/p" {

@@ -127,7 +127,7 @@ func MintJoinInfo(ctx context.Context, h *Host, path string, uploadCerts bool, t
 	}
 	s := InitSecrets{Token: tok, TokenTTL: ttl}
 	if uploadCerts {
-		cfg, err := configutil.FetchInitConfigurationFromCluster(c, quietPrinter{}, "upload-certs", false, false, false)
+		cfg, err := configutil.FetchInitConfigurationFromCluster(c, quietPrinter{}, "upload-certs", false, false, false, false)
 		if err != nil {
 			return fmt.Errorf("read kubeadm-config: %w", err)
 		}

@@ -17,7 +17,13 @@ func builtPackage(t *testing.T) string {
 	t.Helper()
 	p := os.Getenv("EDGEOPS_BUNDLE")
 	if p == "" {
-		p = filepath.Join("..", "..", "_output", FileName("v1.34.4", "amd64"))
+		// The scripts' helper reads the default from bundles/versions.yaml
+		// (the bundles package cannot be imported here: it imports this one).
+		out, err := exec.Command("bash", "-c", "source ../../scripts/lib/versions.sh && default_bundle").Output()
+		if err != nil {
+			t.Fatalf("scripts/lib/versions.sh: %v", err)
+		}
+		p = filepath.Join("..", "..", strings.TrimSpace(string(out)))
 	}
 	if _, err := os.Stat(p); err != nil {
 		t.Fatalf("install package %s is missing: run `make bundle` first (or set EDGEOPS_BUNDLE): %v", p, err)

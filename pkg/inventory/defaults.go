@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // ApplyDefaults fills empty fields with their defaults and makes local paths
@@ -13,7 +15,8 @@ import (
 func (inv *Inventory) ApplyDefaults() {
 	c := &inv.Cluster
 	setDefault(&c.Name, DefaultClusterName)
-	setDefault(&c.KubernetesVersion, DefaultKubernetesVersion)
+	// The default version is the default package's (bundles/versions.yaml).
+	setDefault(&c.KubernetesVersion, bundles.KubernetesVersion())
 	setDefault(&c.ImageRepository, DefaultImageRepository)
 	setDefault(&c.PodCIDR, DefaultPodCIDR)
 	setDefault(&c.ServiceCIDR, DefaultServiceCIDR)

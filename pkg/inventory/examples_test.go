@@ -4,6 +4,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // TestExamples validates every file in examples/. They refer to what a user
@@ -14,10 +16,10 @@ func TestExamples(t *testing.T) {
 	t.Setenv("HOME", home)
 	tree := t.TempDir()
 	for name, mode := range map[string]os.FileMode{
-		filepath.Join(home, ".ssh/id_ed25519"):                                   0o600,
-		filepath.Join(home, ".ssh/known_hosts"):                                  0o644,
-		filepath.Join(home, ".config/edgeops/sudo-password"):                     0o600,
-		filepath.Join(tree, "_output/edgeops-bundle-v1.34.4-linux-amd64.tar.gz"): 0o644,
+		filepath.Join(home, ".ssh/id_ed25519"):                           0o600,
+		filepath.Join(home, ".ssh/known_hosts"):                          0o644,
+		filepath.Join(home, ".config/edgeops/sudo-password"):             0o600,
+		filepath.Join(tree, "_output", bundles.PackageFileName("amd64")): 0o644,
 	} {
 		if err := os.MkdirAll(filepath.Dir(name), 0o700); err != nil {
 			t.Fatal(err)

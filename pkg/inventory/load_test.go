@@ -4,6 +4,8 @@ import (
 	"path/filepath"
 	"reflect"
 	"testing"
+
+	"github.com/edgeops/edgeops/bundles"
 )
 
 func TestLoadAppliesDefaultsAndResolvesPaths(t *testing.T) {
@@ -14,7 +16,7 @@ func TestLoadAppliesDefaultsAndResolvesPaths(t *testing.T) {
 	}
 	c := inv.Cluster
 	checks := []struct{ name, got, want string }{
-		{"kubernetesVersion", c.KubernetesVersion, DefaultKubernetesVersion},
+		{"kubernetesVersion", c.KubernetesVersion, bundles.KubernetesVersion()},
 		{"imageRepository", c.ImageRepository, DefaultImageRepository},
 		{"podCIDR", c.PodCIDR, DefaultPodCIDR},
 		{"serviceCIDR", c.ServiceCIDR, DefaultServiceCIDR},

@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // TestReadmeExample keeps the README's complete inventory example valid.
@@ -28,7 +30,7 @@ func TestReadmeExample(t *testing.T) {
 	t.Setenv("EDGEOPS_SUDO_PASSWORD", "x")
 	for _, p := range []string{
 		filepath.Join(home, ".ssh/id_ed25519"), filepath.Join(home, ".ssh/known_hosts"),
-		filepath.Join(tree, "_output/edgeops-bundle-v1.34.4-linux-amd64.tar.gz"),
+		filepath.Join(tree, "_output", bundles.PackageFileName("amd64")),
 		filepath.Join(tree, "inv/calico.yaml"), filepath.Join(tree, "inv/keys/master-1"),
 		filepath.Join(tree, "inv/edge-overrides/x.yaml"), filepath.Join(tree, "inv/kubeadm-patches/x.yaml"),
 	} {

@@ -11,17 +11,16 @@ const (
 
 // Defaults applied by Load to fields left empty.
 const (
-	DefaultClusterName       = "edgeops"
-	DefaultKubernetesVersion = "v1.34.4"
-	DefaultImageRepository   = "registry.k8s.io"
-	DefaultPodCIDR           = "10.244.0.0/16"
-	DefaultServiceCIDR       = "10.96.0.0/12"
-	DefaultAPIServerPort     = 6443
-	DefaultSSHUser           = "root"
-	DefaultSSHPort           = 22
-	DefaultKnownHosts        = "~/.ssh/known_hosts"
-	DefaultConcurrency       = 10
-	DefaultUploads           = 5
+	DefaultClusterName     = "edgeops"
+	DefaultImageRepository = "registry.k8s.io"
+	DefaultPodCIDR         = "10.244.0.0/16"
+	DefaultServiceCIDR     = "10.96.0.0/12"
+	DefaultAPIServerPort   = 6443
+	DefaultSSHUser         = "root"
+	DefaultSSHPort         = 22
+	DefaultKnownHosts      = "~/.ssh/known_hosts"
+	DefaultConcurrency     = 10
+	DefaultUploads         = 5
 )
 
 // Inventory is the whole hosts.yaml. After Load, every local path in it is

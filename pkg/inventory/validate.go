@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // validator runs the checks that need decoded values. Each check names the
@@ -81,7 +83,7 @@ func (v *validator) cluster() {
 		v.fail("cluster.name", c.Name, "invalid", "a DNS label: lower-case letters, digits and '-', at most 63")
 	}
 	if !versionRE.MatchString(c.KubernetesVersion) {
-		v.fail("cluster.kubernetesVersion", c.KubernetesVersion, "invalid", "a version such as "+DefaultKubernetesVersion)
+		v.fail("cluster.kubernetesVersion", c.KubernetesVersion, "invalid", "a version such as "+bundles.KubernetesVersion())
 	}
 	if !imageRepoRE.MatchString(c.ImageRepository) {
 		v.fail("cluster.imageRepository", c.ImageRepository, "invalid",

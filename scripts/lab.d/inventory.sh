@@ -1,7 +1,9 @@
 # Writes $LAB_DIR/hosts.yaml: an edgeops inventory (pkg/inventory schema) for the lab's hosts.
 # shellcheck shell=bash
 
-DEFAULT_BUNDLE=_output/edgeops-bundle-v1.34.4-linux-amd64.tar.gz
+# shellcheck source=../lib/versions.sh
+source "$(dirname "${BASH_SOURCE[0]}")/../lib/versions.sh"
+DEFAULT_BUNDLE=$(default_bundle)
 
 # bundle_path is $EDGEOPS_BUNDLE or the default bundle, relative to $LAB_DIR
 # when it lies in the repository (so the file stays valid if the clone moves).

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/edgeops/edgeops/pkg/joininfo"
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // TestAgentOnLabHosts: a plain cluster (init --enable-edge=false, join a
@@ -128,7 +129,7 @@ func (l *lab) checkInitOutput(ctx context.Context, out string) joininfo.Info {
 		l.t.Errorf("join information mode %s, want 600", mode)
 	}
 	info := l.fetchJoinInfo(ctx, "/etc/edgeadm/join-info.json")
-	if info.APIServerEndpoint != master+":6443" || info.KubernetesVersion != "v1.34.4" {
+	if info.APIServerEndpoint != master+":6443" || info.KubernetesVersion != bundles.KubernetesVersion() {
 		l.t.Errorf("join information: %s", info)
 	}
 	for _, s := range info.Secrets() {

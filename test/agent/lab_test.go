@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // The agent test's lab (docs/CONTRACTS.md reserves this subnet for it).
@@ -49,7 +51,7 @@ func newLab(t *testing.T) *lab {
 	root := repoRoot(t)
 	b := os.Getenv("EDGEOPS_BUNDLE")
 	if b == "" {
-		b = filepath.Join(root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz")
+		b = filepath.Join(root, "_output", bundles.PackageFileName("amd64"))
 	}
 	if _, err := os.Stat(b); err != nil {
 		t.Fatalf("install package %s missing: build it with 'make bundle' (or set EDGEOPS_BUNDLE): %v", b, err)
@@ -59,9 +61,9 @@ func newLab(t *testing.T) *lab {
 		dir = t.TempDir()
 	}
 	l := &lab{t: t, root: root, dir: dir, bundle: b, edgeadm: filepath.Join(dir, "edgeadm")}
-	// Versioned as a release build is, so 'edgeadm version' tells kubeadm's version.
-	l.local("go", "build", "-ldflags", "-X k8s.io/component-base/version.gitVersion=v1.34.4 -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=34",
-		"-o", l.edgeadm, "./cmd/edgeadm")
+	// make build stamps edgeadm as a release build is, so 'edgeadm version' tells kubeadm's version.
+	l.local("make", "build")
+	l.local("cp", filepath.Join(root, "_output", "edgeadm"), l.edgeadm)
 	l.local("scripts/lab", "up", "2")
 	if os.Getenv("AGENT_KEEP_LAB") == "" {
 		t.Cleanup(func() { l.local("scripts/lab", "down") })

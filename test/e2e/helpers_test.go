@@ -20,6 +20,7 @@ import (
 
 	"github.com/edgeops/edgeops/pkg/bundle"
 	"github.com/edgeops/edgeops/pkg/joininfo"
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // suite is the lab and everything the steps share: the binaries, the
@@ -54,7 +55,7 @@ func newSuite(t *testing.T) *suite {
 	s := &suite{root: root, secrets: map[string]struct{}{}, joinInfoSeen: map[string][]joininfo.Info{}}
 	s.labDir = envOr("EDGEOPS_E2E_LAB_DIR", filepath.Join(root, "lab", "e2e"))
 	s.edgeops = envOr("EDGEOPS_BIN", filepath.Join(root, "_output", "edgeops"))
-	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz"))
+	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(root, "_output", bundles.PackageFileName("amd64")))
 	if _, err := os.Stat(pkg); err != nil {
 		t.Fatalf("install package %s missing: run `make bundle` (or scripts/e2e, which does)", pkg)
 	}

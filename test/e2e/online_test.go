@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/edgeops/edgeops/pkg/bundle"
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // TestOnlinePackage proves the online install path: the inventory names the
@@ -32,7 +33,7 @@ func TestOnlinePackage(t *testing.T) {
 	if !t.Run("snapshot pre-install state", func(t *testing.T) { snapshotPreInstall(t, s) }) {
 		t.FailNow()
 	}
-	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz"))
+	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", bundles.PackageFileName("amd64")))
 	srv := startPackageServer(t, pkg, labGateway(t))
 	master, node := s.hosts[0], s.hosts[1]
 	good := s.onlineInventory(t, "e2e-online.yaml", srv.url, srv.sum, master, node)

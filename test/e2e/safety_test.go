@@ -10,6 +10,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/edgeops/edgeops/bundles"
 )
 
 // The re-run safety steps of TestEdgeops (issue: "Re-runs that can never
@@ -149,7 +151,7 @@ func checkCertificateKeyOnMastersOnly(t *testing.T, s *suite, master2, worker st
 // every host as before the install.
 func stepAdoptHandMade(t *testing.T, s *suite) {
 	leader := s.hosts[0]
-	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz"))
+	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", bundles.PackageFileName("amd64")))
 	s.scp(t, leader, filepath.Join(s.root, "_output", "edgeadm"), "/root/edgeadm")
 	s.scp(t, leader, pkg, "/root/"+filepath.Base(pkg))
 	out := s.mustSSH(t, leader, fmt.Sprintf("cd /root && ./edgeadm init --install-pkg-path /root/%s --runtime-binary /usr/local/sbin/runc-lab --apiserver-advertise-address %s 2>&1 | tail -5",
@@ -188,7 +190,7 @@ func stepAdoptHandMade(t *testing.T, s *suite) {
 // inventoryFile writes <file>.yaml in the lab folder: an inventory of the
 // lab's kind for cluster name, with extra cluster fields and the host lines.
 func (s *suite) inventoryFile(t *testing.T, file, name, clusterExtra, hostLines string) string {
-	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", "edgeops-bundle-v1.34.4-linux-amd64.tar.gz"))
+	pkg := envOr("EDGEOPS_BUNDLE", filepath.Join(s.root, "_output", bundles.PackageFileName("amd64")))
 	inv := fmt.Sprintf(`apiVersion: edgeops.io/v1
 kind: Inventory
 cluster:
