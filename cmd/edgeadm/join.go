@@ -63,6 +63,9 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		if r.KubeletResolvConf != "" {
 			agent.SetKubeletArg(&cfg.Join.NodeRegistration, "resolv-conf", r.KubeletResolvConf)
 		}
+		if err := agent.PrepareCgroups(host, &cfg.Join.NodeRegistration, &cfg.Join.Patches); err != nil {
+			return fmt.Errorf("join: %w", err)
+		}
 		data, err := cfg.Marshal()
 		if err != nil {
 			return fmt.Errorf("join: %w", err)
