@@ -10,6 +10,7 @@ import (
 	kubeadmv1 "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/v1beta4"
 	"k8s.io/kubernetes/cmd/kubeadm/app/cmd/options"
 
+	"github.com/edgeops/edgeops/pkg/contract"
 	"github.com/edgeops/edgeops/pkg/joininfo"
 )
 
@@ -17,9 +18,9 @@ import (
 // (node-role.kubernetes.io/* is reserved by NodeRestriction) and a taint
 // that keeps ordinary workloads off edge nodes unless they tolerate it.
 const (
-	EdgeNodeLabelKey   = "edgeops.io/node-role"
-	EdgeNodeLabelValue = "edge"
-	EdgeTaintKey       = "edgeops.io/edge"
+	EdgeNodeLabelKey   = contract.EdgeNodeLabelKey
+	EdgeNodeLabelValue = contract.EdgeNodeLabelValue
+	EdgeTaintKey       = contract.EdgeTaintKey
 )
 
 // secretJoinFlags carry what only the join information file may carry.

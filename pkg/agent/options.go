@@ -5,28 +5,28 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/edgeops/edgeops/pkg/joininfo"
+	"github.com/edgeops/edgeops/pkg/contract"
 )
 
-// Flag names edgeadm adds to kubeadm's init and join.
+// Flag names edgeadm adds to kubeadm's init and join: the contract's, so
+// edgeops' command lines (pkg/phases) and these flags cannot drift apart.
 const (
-	FlagInstallPkgPath = "install-pkg-path"
-	// FlagInstallPkgPathFile names a root-only file holding the package path
-	// or URL: a signed URL's query is a credential and must not be in argv.
-	FlagInstallPkgPathFile = "install-pkg-path-file"
-	FlagInstallPkgSHA256   = "install-pkg-sha256"
-	FlagEnableEdge         = "enable-edge"
-	FlagJoinInfoFile       = "join-info-file"
-	FlagRuntimeBinary      = "runtime-binary"
-	FlagEdgeManifestsDir   = "edge-manifests-dir"
-	FlagCNIManifest        = "cni-manifest"
-	FlagNodeRole           = "node-role"
+	FlagInstallPkgPath     = contract.FlagInstallPkgPath
+	FlagInstallPkgPathFile = contract.FlagInstallPkgPathFile
+	FlagInstallPkgSHA256   = contract.FlagInstallPkgSHA256
+	FlagEnableEdge         = contract.FlagEnableEdge
+	FlagJoinInfoFile       = contract.FlagJoinInfoFile
+	FlagRuntimeBinary      = contract.FlagRuntimeBinary
+	FlagEdgeManifestsDir   = contract.FlagEdgeManifestsDir
+	FlagCNIManifest        = contract.FlagCNIManifest
+	FlagNodeRole           = contract.FlagNodeRole
 )
 
-// Node roles for join.
+// Node roles.
 const (
-	RoleEdge   = "edge"
-	RoleWorker = "worker"
+	RoleControlPlane = contract.RoleControlPlane
+	RoleEdge         = contract.RoleEdge
+	RoleWorker       = contract.RoleWorker
 )
 
 // Options are edgeadm's own settings, next to kubeadm's.
@@ -45,7 +45,7 @@ type Options struct {
 
 // NewOptions returns the defaults.
 func NewOptions() *Options {
-	return &Options{EnableEdge: true, JoinInfoFile: joininfo.DefaultPath}
+	return &Options{EnableEdge: true, JoinInfoFile: contract.JoinInfoFile}
 }
 
 // AddFlags adds the flags init and join share.
@@ -76,14 +76,13 @@ func (o *Options) AddJoinFlags(fs *pflag.FlagSet) {
 
 // OwnFlagNames lists every flag edgeadm adds, so the wrapper can tell them from kubeadm's.
 func OwnFlagNames() []string {
-	return []string{FlagInstallPkgPath, FlagInstallPkgPathFile, FlagInstallPkgSHA256, FlagEnableEdge, FlagJoinInfoFile,
-		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole}
+	return contract.OwnFlags()
 }
 
 // Role resolves the role of a joining node.
 func (o *Options) Role(controlPlane bool) (string, error) {
 	if controlPlane {
-		return "control-plane", nil
+		return RoleControlPlane, nil
 	}
 	switch o.NodeRole {
 	case "":

@@ -13,10 +13,12 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/edgeops/edgeops/pkg/contract"
 )
 
 // DefaultPath is where edgeadm writes, and reads, the join information.
-const DefaultPath = "/etc/edgeadm/join-info.json"
+const DefaultPath = contract.JoinInfoFile
 
 // Info is what a host needs to join the cluster.
 type Info struct {

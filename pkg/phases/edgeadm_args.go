@@ -6,20 +6,20 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/edgeops/edgeops/pkg/joininfo"
+	"github.com/edgeops/edgeops/pkg/contract"
 )
 
 // Where edgeops puts things on a host.
 const (
-	EdgeadmPath      = "/usr/local/bin/edgeadm"
-	PackagesDir      = StateDir + "/packages"
+	EdgeadmPath      = contract.EdgeadmPath
+	PackagesDir      = contract.PackagesDir
 	DoneMarker       = StateDir + "/done" // edgeops finished init or join here
 	edgeManifestsDir = StateDir + "/edge-manifests"
 	cniManifestPath  = StateDir + "/cni.yaml"
 	patchesDir       = StateDir + "/patches"
 	// packageURLFile holds a package URL with a query string (a signed
 	// URL's signature is a credential): root-only, never in argv.
-	packageURLFile = PackagesDir + "/url"
+	packageURLFile = contract.PackageURLFile
 )
 
 // remotePackage is the package as edgeadm should read it: the staged file,
@@ -63,8 +63,8 @@ func initArgs(s *State, h *Host, uploadCerts bool) []string {
 	}
 	a = append(a, packageArgs(s)...)
 	a = append(a,
-		"--enable-edge="+strconv.FormatBool(c.EdgeEnabled()),
-		"--join-info-file", joininfo.DefaultPath,
+		flagEq(contract.FlagEnableEdge)+strconv.FormatBool(c.EdgeEnabled()),
+		flag(contract.FlagJoinInfoFile), contract.JoinInfoFile,
 		"--node-name", h.NodeName(),
 	)
 	if c.KubernetesVersion != "" {
@@ -89,10 +89,10 @@ func initArgs(s *State, h *Host, uploadCerts bool) []string {
 		a = append(a, "--apiserver-advertise-address", adv)
 	}
 	if c.EdgeManifestsDir != "" {
-		a = append(a, "--edge-manifests-dir", edgeManifestsDir)
+		a = append(a, flag(contract.FlagEdgeManifestsDir), edgeManifestsDir)
 	}
 	if c.CNIManifest != "" {
-		a = append(a, "--cni-manifest", cniManifestPath)
+		a = append(a, flag(contract.FlagCNIManifest), cniManifestPath)
 	}
 	a = append(a, commonArgs(s)...)
 	return append(a, c.Kubeadm.InitArgs...)
@@ -102,15 +102,15 @@ func initArgs(s *State, h *Host, uploadCerts bool) []string {
 // interrupted init: the phases after kubeadm that need no secret.
 func finishInitArgs(s *State, h *Host) [][]string {
 	c := s.Inventory.Cluster
-	common := []string{"--enable-edge=" + strconv.FormatBool(c.EdgeEnabled()), "--node-name", h.NodeName()}
+	common := []string{flagEq(contract.FlagEnableEdge) + strconv.FormatBool(c.EdgeEnabled()), "--node-name", h.NodeName()}
 	if c.ImageRepository != "" {
 		common = append(common, "--image-repository", c.ImageRepository)
 	}
 	if c.EdgeManifestsDir != "" {
-		common = append(common, "--edge-manifests-dir", edgeManifestsDir)
+		common = append(common, flag(contract.FlagEdgeManifestsDir), edgeManifestsDir)
 	}
 	if c.CNIManifest != "" {
-		common = append(common, "--cni-manifest", cniManifestPath)
+		common = append(common, flag(contract.FlagCNIManifest), cniManifestPath)
 	}
 	common = append(common, commonArgs(s)...)
 	var out [][]string
@@ -123,14 +123,14 @@ func finishInitArgs(s *State, h *Host) [][]string {
 // joinArgs is a joining host's `edgeadm join` command line.
 func joinArgs(s *State, h *Host) []string {
 	c := s.Inventory.Cluster
-	a := []string{EdgeadmPath, "join", "--join-info-file", joininfo.DefaultPath}
+	a := []string{EdgeadmPath, "join", flag(contract.FlagJoinInfoFile), contract.JoinInfoFile}
 	if isMaster(h) {
 		a = append(a, "--control-plane")
 		if adv := advertiseAddress(h); adv != "" {
 			a = append(a, "--apiserver-advertise-address", adv)
 		}
 	} else {
-		a = append(a, "--node-role", string(h.Role))
+		a = append(a, flag(contract.FlagNodeRole), string(h.Role))
 	}
 	a = append(a, packageArgs(s)...)
 	a = append(a, "--node-name", h.NodeName())
@@ -145,12 +145,12 @@ func hasQuery(pkg string) bool {
 }
 
 func packageArgs(s *State) []string {
-	a := []string{"--install-pkg-path", remotePackage(s.Package)}
+	a := []string{flag(contract.FlagInstallPkgPath), remotePackage(s.Package)}
 	if hasQuery(s.Package) {
-		a = []string{"--install-pkg-path-file", packageURLFile}
+		a = []string{flag(contract.FlagInstallPkgPathFile), packageURLFile}
 	}
 	if s.PackageSHA256 != "" {
-		a = append(a, "--install-pkg-sha256", s.PackageSHA256)
+		a = append(a, flag(contract.FlagInstallPkgSHA256), s.PackageSHA256)
 	}
 	return a
 }
@@ -159,10 +159,16 @@ func commonArgs(s *State) []string {
 	c := s.Inventory.Cluster
 	var a []string
 	if c.ContainerRuntime.RuntimeBinary != "" {
-		a = append(a, "--runtime-binary", c.ContainerRuntime.RuntimeBinary)
+		a = append(a, flag(contract.FlagRuntimeBinary), c.ContainerRuntime.RuntimeBinary)
 	}
 	if c.Kubeadm.PatchesDir != "" {
 		a = append(a, "--patches", patchesDir)
 	}
 	return a
 }
+
+// flag spells a flag of the contract as it goes on a command line.
+func flag(name string) string { return "--" + name }
+
+// flagEq spells "--name=" for a value written right after it.
+func flagEq(name string) string { return "--" + name + "=" }

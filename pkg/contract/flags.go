@@ -1,0 +1,23 @@
+package contract
+
+// Flags edgeadm adds to kubeadm's init and join (and their phases).
+const (
+	FlagInstallPkgPath = "install-pkg-path"
+	// FlagInstallPkgPathFile names a root-only file holding the package path
+	// or URL: a signed URL's query is a credential and must not be in argv.
+	FlagInstallPkgPathFile = "install-pkg-path-file"
+	FlagInstallPkgSHA256   = "install-pkg-sha256"
+	FlagEnableEdge         = "enable-edge"
+	FlagJoinInfoFile       = "join-info-file"
+	FlagRuntimeBinary      = "runtime-binary"
+	FlagEdgeManifestsDir   = "edge-manifests-dir"
+	FlagCNIManifest        = "cni-manifest"
+	// FlagNodeRole is join's: edge or worker.
+	FlagNodeRole = "node-role"
+)
+
+// OwnFlags lists every flag edgeadm adds to kubeadm's commands.
+func OwnFlags() []string {
+	return []string{FlagInstallPkgPath, FlagInstallPkgPathFile, FlagInstallPkgSHA256, FlagEnableEdge, FlagJoinInfoFile,
+		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole}
+}
