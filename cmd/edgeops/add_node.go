@@ -33,7 +33,7 @@ the role written in the inventory for this host.`,
 			if role != "" && !validRole(role) {
 				return usageError(fmt.Errorf("add-node: --role %q: expected edge, worker or master", role))
 			}
-			inv, err := loadInventory(g, invPath)
+			inv, err := loadInventoryToInstall(g, invPath)
 			if err != nil {
 				return err
 			}

@@ -30,6 +30,20 @@ func loadInventory(g *globalOptions, path string) (*inventory.Inventory, error) 
 	return inv, nil
 }
 
+// loadInventoryToInstall is loadInventory for the commands that install
+// (validate, plan, up, add-node): a local package must also carry the
+// inventory's Kubernetes version, checked before any host is contacted.
+func loadInventoryToInstall(g *globalOptions, path string) (*inventory.Inventory, error) {
+	inv, err := loadInventory(g, path)
+	if err != nil {
+		return nil, err
+	}
+	if err := inv.CheckPackage(); err != nil {
+		return nil, err // a *inventory.ValidationError: exit status 2
+	}
+	return inv, nil
+}
+
 // summary is a one-line description of a loaded inventory.
 func summary(inv *inventory.Inventory) string {
 	counts := []string{}

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/edgeops/edgeops/bundles"
+	"github.com/edgeops/edgeops/internal/testpkg"
 )
 
 // buildBinary builds the real edgeops binary once per test run.
@@ -42,7 +43,7 @@ type workspace struct {
 func newWorkspace(t *testing.T) *workspace {
 	t.Helper()
 	dir := t.TempDir()
-	files := map[string]os.FileMode{"id_ed25519": 0o600, "open_key": 0o644, "known_hosts": 0o644, "pkg.tar.gz": 0o644}
+	files := map[string]os.FileMode{"id_ed25519": 0o600, "open_key": 0o644, "known_hosts": 0o644}
 	for name, mode := range files {
 		p := filepath.Join(dir, name)
 		if err := os.WriteFile(p, []byte("x\n"), mode); err != nil {
@@ -52,6 +53,8 @@ func newWorkspace(t *testing.T) *workspace {
 			t.Fatal(err)
 		}
 	}
+	// The commands that install read the package's manifest: a real one.
+	testpkg.Write(t, filepath.Join(dir, "pkg.tar.gz"), bundles.KubernetesVersion())
 	env := append(os.Environ(), "HOME="+dir)
 	return &workspace{dir: dir, env: env}
 }
@@ -174,6 +177,29 @@ func TestBrokenInventoriesExit2(t *testing.T) {
 	time.Sleep(50 * time.Millisecond) // let a stray connection be counted
 	if n := accepted.Load(); n != 0 {
 		t.Errorf("configuration errors opened %d connection(s) to the hosts; want none", n)
+	}
+}
+
+// TestPackageVersionRefused: a local package of another Kubernetes version
+// stops every command that installs with exit 2, both versions named, before
+// any host is contacted.
+func TestPackageVersionRefused(t *testing.T) {
+	bin := buildBinary(t)
+	ws := newWorkspace(t)
+	port, accepted := sshTrap(t)
+	good := strings.ReplaceAll(goodInventory, "PORT", port)
+	path := ws.write(t, "old.yaml", strings.Replace(good, "name: demo", "name: demo\n  kubernetesVersion: v1.34.4", 1))
+	for _, c := range [][]string{{"validate"}, {"plan"}, {"up"}, {"add-node", "--host", "127.0.0.1"}} {
+		args := append(append([]string{}, c...), "-i", path)
+		r := runBinary(t, bin, ws.env, args...)
+		want := "cluster.kubernetesVersion: \"v1.34.4\": the install package "
+		if r.code != 2 || !strings.Contains(r.stderr, want) || !strings.Contains(r.stderr, "carries Kubernetes "+bundles.KubernetesVersion()+", not v1.34.4") {
+			t.Errorf("%v: exit %d, want 2 naming both versions; stderr:\n%s", args, r.code, r.stderr)
+		}
+	}
+	time.Sleep(50 * time.Millisecond)
+	if n := accepted.Load(); n != 0 {
+		t.Errorf("a refused package opened %d connection(s) to the hosts; want none", n)
 	}
 }
 

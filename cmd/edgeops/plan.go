@@ -19,7 +19,7 @@ nothing: no lock is taken, nothing is staged.`,
   edgeops plan -i hosts.yaml --output json | jq .`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			inv, err := loadInventory(g, invPath)
+			inv, err := loadInventoryToInstall(g, invPath)
 			if err != nil {
 				return err
 			}

@@ -51,7 +51,7 @@ A log of the whole run, secrets redacted, goes to edgeops-logs/ beside the inven
   edgeops up -i hosts.yaml --output json > up.jsonl`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			inv, err := loadInventory(g, invPath)
+			inv, err := loadInventoryToInstall(g, invPath)
 			if err != nil {
 				return err
 			}

@@ -21,7 +21,7 @@ every problem listed (file, line, field path, bad value, what is expected).`,
   edgeops validate -i hosts.yaml --output json`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			inv, err := loadInventory(g, invPath)
+			inv, err := loadInventoryToInstall(g, invPath)
 			if err != nil {
 				return err
 			}
