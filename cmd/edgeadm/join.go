@@ -11,9 +11,10 @@ import (
 	"github.com/edgeops/edgeops/pkg/joininfo"
 )
 
-// wrapJoin runs edgeadm's phases around kubeadm join. The token, CA hashes
-// and certificate key come only from --join-info-file; edgeadm hands them to
-// kubeadm in a root-only JoinConfiguration, never on a command line.
+// wrapJoin runs edgeadm's phases around kubeadm join. Discovery comes from
+// kubeadm's own flags or --config when a person gives them, else from
+// --join-info-file (how edgeops drives it: no secret on a command line);
+// edgeadm hands it to kubeadm in a root-only JoinConfiguration.
 func wrapJoin(c *cobra.Command, host *agent.Host) {
 	opts := agent.NewOptions()
 	opts.AddFlags(c.Flags())
@@ -28,6 +29,7 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		if err != nil {
 			return err
 		}
+		infoFileGiven := fs.Changed(agent.FlagJoinInfoFile)
 		clearOwnFlags(fs)
 		if flagBool(fs, "dry-run") {
 			host.Logf("[join] --dry-run: edgeadm's phases (%s) are skipped", phaseNames(all))
@@ -38,24 +40,23 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		if err != nil {
 			return err
 		}
-		info, err := joininfo.ReadFile(host.Path(opts.JoinInfoFile))
+		endpoint := ""
+		if len(args) > 0 {
+			endpoint = args[0]
+		}
+		cfg, err := agent.JoinConfigFromFlags(fs, agent.JoinSettings{
+			LoadInfo:      func() (joininfo.Info, error) { return readJoinInfo(host, opts.JoinInfoFile) },
+			InfoFileGiven: infoFileGiven, Role: role, Endpoint: endpoint,
+		})
 		if err != nil {
 			return fmt.Errorf("join: %w", err)
 		}
-		if info.Expired(time.Now()) {
-			return fmt.Errorf("join: the token in %s expired at %s: run 'edgeadm token create --join-info-file %s' on a control-plane node", opts.JoinInfoFile, info.TokenExpires.Format(time.RFC3339), opts.JoinInfoFile)
-		}
-		endpoint := ""
-		if len(args) == 1 {
-			endpoint = args[0]
-		}
-		cfg, err := agent.JoinConfigFromFlags(fs, agent.JoinSettings{Info: info, Role: role, Endpoint: endpoint})
-		if err != nil {
+		if err := agent.CheckJoinConfig(cfg); err != nil {
 			return fmt.Errorf("join: %w", err)
 		}
 		r := &agent.Run{Host: host, Opts: opts, Workflow: "join", ControlPlane: controlPlane, Role: role,
 			NodeName: cfg.Join.NodeRegistration.Name}
-		host.Logf("[join] joining %s as %s", info.APIServerEndpoint, role)
+		host.Logf("[join] joining %s as %s", agent.JoinEndpoint(cfg.Join), role)
 		preT, err := agent.RunPhases(ctx, r, "join", pre, skips)
 		if err != nil {
 			return err
@@ -86,4 +87,17 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		fs.Bool("control-plane", false, "The node is a control-plane node (as kubeadm's --control-plane)")
 		fs.String("node-name", "", "Node name (as kubeadm's --node-name)")
 	})
+}
+
+// readJoinInfo reads the join information file edgeops (or token create) wrote.
+func readJoinInfo(host *agent.Host, path string) (joininfo.Info, error) {
+	info, err := joininfo.ReadFile(host.Path(path))
+	if err != nil {
+		return joininfo.Info{}, fmt.Errorf("%w (or join as with kubeadm: edgeadm join ENDPOINT --token … --discovery-token-ca-cert-hash sha256:…)", err)
+	}
+	if info.Expired(time.Now()) {
+		return joininfo.Info{}, fmt.Errorf("the token in %s expired at %s: run 'edgeadm token create --%s %s' on a control-plane node",
+			path, info.TokenExpires.Format(time.RFC3339), agent.FlagJoinInfoFile, path)
+	}
+	return info, nil
 }

@@ -226,7 +226,7 @@ func TestJoinConfigFromFlags(t *testing.T) {
 		{
 			name: "edge worker",
 			args: []string{"--node-name=e1", "--cri-socket=unix:///run/containerd/containerd.sock"},
-			s:    JoinSettings{Info: testInfo(), Role: RoleEdge, KubeletResolvConf: "/r"},
+			s:    JoinSettings{LoadInfo: fixedInfo(testInfo()), Role: RoleEdge, KubeletResolvConf: "/r"},
 			check: func(t *testing.T, j *kubeadmv1.JoinConfiguration) {
 				bt := j.Discovery.BootstrapToken
 				if bt.Token != "abcdef.0123456789abcdef" || bt.APIServerEndpoint != "10.0.0.1:6443" || bt.CACertHashes[0] != "sha256:00ff" {
@@ -254,7 +254,7 @@ func TestJoinConfigFromFlags(t *testing.T) {
 		},
 		{
 			name: "plain worker, endpoint override",
-			s:    JoinSettings{Info: testInfo(), Role: RoleWorker, Endpoint: "vip:6443"},
+			s:    JoinSettings{LoadInfo: fixedInfo(testInfo()), Role: RoleWorker, Endpoint: "vip:6443"},
 			check: func(t *testing.T, j *kubeadmv1.JoinConfiguration) {
 				if len(j.NodeRegistration.KubeletExtraArgs) != 0 || len(j.NodeRegistration.Taints) != 0 {
 					t.Errorf("plain worker got edge settings: %+v", j.NodeRegistration)
@@ -267,7 +267,7 @@ func TestJoinConfigFromFlags(t *testing.T) {
 		{
 			name: "control plane",
 			args: []string{"--control-plane", "--apiserver-advertise-address=10.0.0.2", "--apiserver-bind-port=6444"},
-			s:    JoinSettings{Info: testInfo(), Role: "control-plane"},
+			s:    JoinSettings{LoadInfo: fixedInfo(testInfo()), Role: "control-plane"},
 			check: func(t *testing.T, j *kubeadmv1.JoinConfiguration) {
 				if j.ControlPlane == nil || j.ControlPlane.LocalAPIEndpoint.AdvertiseAddress != "10.0.0.2" ||
 					j.ControlPlane.LocalAPIEndpoint.BindPort != 6444 || j.ControlPlane.CertificateKey != testInfo().CertificateKey {
@@ -278,12 +278,9 @@ func TestJoinConfigFromFlags(t *testing.T) {
 		{
 			name:    "control plane without certificate key",
 			args:    []string{"--control-plane"},
-			s:       JoinSettings{Info: joininfo.Info{APIServerEndpoint: "a:1", Token: "abcdef.0123456789abcdef", CACertHashes: []string{"sha256:1"}}},
+			s:       JoinSettings{LoadInfo: fixedInfo(joininfo.Info{APIServerEndpoint: "a:1", Token: "abcdef.0123456789abcdef", CACertHashes: []string{"sha256:1"}})},
 			wantErr: "no certificate key",
 		},
-		{name: "token flag refused", args: []string{"--token=abcdef.0123456789abcdef"}, s: JoinSettings{Info: testInfo()}, wantErr: "--token"},
-		{name: "ca hash flag refused", args: []string{"--discovery-token-ca-cert-hash=sha256:1"}, s: JoinSettings{Info: testInfo()}, wantErr: "--discovery-token-ca-cert-hash"},
-		{name: "certificate key flag refused", args: []string{"--certificate-key=ab"}, s: JoinSettings{Info: testInfo()}, wantErr: "--certificate-key"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
