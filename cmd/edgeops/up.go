@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/edgeops/edgeops/pkg/bundle"
+	"github.com/edgeops/edgeops/pkg/contract"
 	"github.com/edgeops/edgeops/pkg/inventory"
 	"github.com/edgeops/edgeops/pkg/phases"
 	"github.com/edgeops/edgeops/pkg/report"
@@ -114,10 +114,10 @@ func newRunEnv(ctx context.Context, g *globalOptions, inv *inventory.Inventory, 
 		Report:        env.rep,
 		RunID:         phases.NewRunID(),
 	}
-	// A signed package URL's query (?X-Amz-Signature=…) is a credential:
-	// no output or log of this run shows it.
-	if u, err := url.Parse(env.cfg.Package); err == nil && isURL(env.cfg.Package) && u.RawQuery != "" {
-		env.rep.AddSecrets(u.RawQuery)
+	// A signed package URL's query (?X-Amz-Signature=…) or a password in it
+	// is a credential: no output or log of this run shows it.
+	if src, err := contract.ParseSource(env.cfg.Package); err == nil {
+		env.rep.AddSecrets(src.Secrets()...)
 	}
 	if rf != nil {
 		env.cfg.ReadyTimeout = rf.readyTimeout
@@ -148,7 +148,7 @@ func edgeadmBinary(ctx context.Context, flag, pkg string) (bin, tmp string, err 
 	if beside := besideExecutable("edgeadm"); beside != "" {
 		return beside, "", nil
 	}
-	if pkg == "" || isURL(pkg) {
+	if src, err := contract.ParseSource(pkg); err != nil || src.IsURL() {
 		return "", "", errors.New("no edgeadm to stage: build it (make build) or pass --edgeadm-binary PATH")
 	}
 	data, err := bundle.ReadFile(ctx, pkg, "bin/edgeadm")
@@ -186,10 +186,6 @@ func besideExecutable(name string) string {
 		return ""
 	}
 	return p
-}
-
-func isURL(s string) bool {
-	return len(s) > 8 && (s[:7] == "http://" || s[:8] == "https://")
 }
 
 // finish prints the summary and the phase timings, and turns the run's error

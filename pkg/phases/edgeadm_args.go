@@ -1,7 +1,6 @@
 package phases
 
 import (
-	"net/url"
 	"path"
 	"strconv"
 	"strings"
@@ -25,23 +24,27 @@ const (
 // remotePackage is the package as edgeadm should read it: the staged file,
 // or the URL the host fetches itself.
 func remotePackage(pkg string) string {
-	if isURL(pkg) {
+	if packageSource(pkg).IsURL() {
 		return pkg
 	}
 	return path.Join(PackagesDir, path.Base(pkg))
 }
 
-func isURL(s string) bool {
-	return strings.HasPrefix(s, "http://") || strings.HasPrefix(s, "https://")
+// packageSource parses the inventory's package location. The inventory was
+// validated, so an error cannot happen here; were it to, a local path is
+// the harmless reading (it is staged, never fetched).
+func packageSource(pkg string) contract.Source {
+	if s, err := contract.ParseSource(pkg); err == nil {
+		return s
+	}
+	return contract.Source{Kind: contract.SourceLocal, Path: pkg}
 }
 
 // packageArch reads the architecture from the package's file name
 // (edgeops-bundle-<k8s>-linux-<arch>.tar.gz); "" when it does not say.
 func packageArch(pkg string) string {
-	if u, err := url.Parse(pkg); err == nil && isURL(pkg) {
-		pkg = u.Path // a signed URL's query is not part of the name
-	}
-	base := path.Base(pkg)
+	// A signed URL's query is not part of the name.
+	base := packageSource(pkg).FileName()
 	base = strings.TrimSuffix(base, ".tar.gz")
 	i := strings.LastIndex(base, "-linux-")
 	if i < 0 {
@@ -138,15 +141,10 @@ func joinArgs(s *State, h *Host) []string {
 	return append(a, c.Kubeadm.JoinArgs...)
 }
 
-// hasQuery reports a URL whose query string must stay out of argv.
-func hasQuery(pkg string) bool {
-	u, err := url.Parse(pkg)
-	return err == nil && isURL(pkg) && u.RawQuery != ""
-}
-
 func packageArgs(s *State) []string {
 	a := []string{flag(contract.FlagInstallPkgPath), remotePackage(s.Package)}
-	if hasQuery(s.Package) {
+	// A signed URL's query or an ftp password must stay out of argv.
+	if packageSource(s.Package).HasSecret() {
 		a = []string{flag(contract.FlagInstallPkgPathFile), packageURLFile}
 	}
 	if s.PackageSHA256 != "" {

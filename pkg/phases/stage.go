@@ -39,7 +39,7 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 	files := []file{{s.EdgeadmBinary, EdgeadmPath, 0o755}}
 	// Only a host that installs needs the package; a leader finishing its
 	// init, or only minting join information, needs edgeadm alone.
-	if !isURL(s.Package) && h.Action().installs() {
+	if !packageSource(s.Package).IsURL() && h.Action().installs() {
 		files = append(files, file{s.Package, remotePackage(s.Package), 0o600})
 	}
 	c := s.Inventory.Cluster
@@ -63,7 +63,7 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 			}
 		}
 	}
-	if hasQuery(s.Package) && h.Action().installs() {
+	if packageSource(s.Package).HasSecret() && h.Action().installs() {
 		if err := h.Remote.UploadBytes(ctx, []byte(s.Package+"\n"), packageURLFile, 0o600); err != nil {
 			return fmt.Errorf("write the package URL to %s: %w", packageURLFile, err)
 		}
@@ -98,7 +98,7 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 }
 
 func (stagePhase) DryRun(s *State, h *Host) string {
-	if isURL(s.Package) {
+	if packageSource(s.Package).IsURL() {
 		// Nothing of the package goes over SSH: the host downloads it.
 		return fmt.Sprintf("stage %s; the host fetches %s itself", EdgeadmPath, s.Package)
 	}

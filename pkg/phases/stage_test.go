@@ -46,30 +46,37 @@ func TestPackageSourceInPlanAndArgs(t *testing.T) {
 	}
 }
 
-// A signed package URL goes to the hosts in a root-only file, never in argv.
-func TestSignedPackageURLStaysOutOfArgv(t *testing.T) {
-	const signed = "https://pkgs.example/edgeops-bundle-v1.34.4-linux-amd64.tar.gz?X-Amz-Signature=deadbeefcafe0123"
-	lab := newFakeLab(master, edge)
-	s := lab.state(t, nil)
-	s.Package, s.PackageSHA256 = signed, "ab12"
-	if err := Run(context.Background(), s, UpPhases()); err != nil {
-		t.Fatalf("up: %v", err)
-	}
-	for _, h := range lab.hosts {
-		for _, c := range h.commands() {
-			if strings.Contains(c, "X-Amz-Signature") {
-				t.Errorf("%s: the signature is in a command: %q", h.addr, firstLine(c))
+// A package URL with a credential (a signed URL's query, an ftp password)
+// goes to the hosts in a root-only file, never in argv.
+func TestSecretPackageURLStaysOutOfArgv(t *testing.T) {
+	for _, tt := range []struct{ url, secret string }{
+		{"https://pkgs.example/edgeops-bundle-v1.34.4-linux-amd64.tar.gz?X-Amz-Signature=deadbeefcafe0123", "X-Amz-Signature"},
+		{"ftp://mirror:hunter2@pkgs.example/pub/edgeops-bundle-v1.34.4-linux-amd64.tar.gz", "hunter2"},
+	} {
+		t.Run(tt.secret, func(t *testing.T) {
+			lab := newFakeLab(master, edge)
+			s := lab.state(t, nil)
+			s.Package, s.PackageSHA256 = tt.url, "ab12"
+			if err := Run(context.Background(), s, UpPhases()); err != nil {
+				t.Fatalf("up: %v", err)
 			}
-		}
-		if !h.ran("--install-pkg-path-file " + packageURLFile) {
-			t.Errorf("%s: edgeadm was not pointed at %s", h.addr, packageURLFile)
-		}
-		if !h.ran("upload " + packageURLFile) {
-			t.Errorf("%s: the URL was not written to %s", h.addr, packageURLFile)
-		}
-		if h.has(packageURLFile) {
-			t.Errorf("%s: %s left after the run", h.addr, packageURLFile)
-		}
+			for _, h := range lab.hosts {
+				for _, c := range h.commands() {
+					if strings.Contains(c, tt.secret) {
+						t.Errorf("%s: the secret is in a command: %q", h.addr, firstLine(c))
+					}
+				}
+				if !h.ran("--install-pkg-path-file " + packageURLFile) {
+					t.Errorf("%s: edgeadm was not pointed at %s", h.addr, packageURLFile)
+				}
+				if !h.ran("upload " + packageURLFile) {
+					t.Errorf("%s: the URL was not written to %s", h.addr, packageURLFile)
+				}
+				if h.has(packageURLFile) {
+					t.Errorf("%s: %s left after the run", h.addr, packageURLFile)
+				}
+			}
+		})
 	}
 }
 
