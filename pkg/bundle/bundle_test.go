@@ -260,6 +260,10 @@ func TestManifestRoundTrip(t *testing.T) {
 		{"bad sha", strings.Replace(validYAML("0755"), strings.Repeat("a", 64), "abc", 1), "sha256"},
 		{"image without file", validYAML("0755") + "images:\n  - {name: x:1, file: images/x.tar}\n", "images/x.tar"},
 		{"absolute path", strings.Replace(validYAML("0755"), "bin/kubelet", "/bin/kubelet", 1), "absolute"},
+		{"image-less", validYAML("0755") + "imageSource: registry\nregistryImages: [registry.k8s.io/pause:3.10.2]\n", ""},
+		{"image-less with images", validYAML("0755") + "imageSource: registry\nimages:\n  - {name: x:1, file: bin/kubelet}\n", "must carry no images"},
+		{"registry images in a full package", validYAML("0755") + "registryImages: [x:1]\n", "only with imageSource"},
+		{"unknown image source", validYAML("0755") + "imageSource: ftp\n", `imageSource "ftp"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -31,6 +31,24 @@ func FileName(kubernetesVersion, arch string) string {
 	return fmt.Sprintf("edgeops-bundle-%s-linux-%s.tar.gz", kubernetesVersion, arch)
 }
 
+// NoImagesSuffix marks the file name of a package without images.
+const NoImagesSuffix = "-noimages"
+
+// NoImagesFileName is the file name of the package without images (online
+// install: the nodes pull from a registry).
+func NoImagesFileName(kubernetesVersion, arch string) string {
+	return fmt.Sprintf("edgeops-bundle-%s-linux-%s%s.tar.gz", kubernetesVersion, arch, NoImagesSuffix)
+}
+
+// Where a package's images come from (Manifest.ImageSource).
+const (
+	// ImagesInPackage (the default, also spelled ""): images/*.tar, imported on the node.
+	ImagesInPackage = "package"
+	// ImagesFromRegistry: the package carries no image; the nodes pull
+	// RegistryImages from the registry named by --image-repository.
+	ImagesFromRegistry = "registry"
+)
+
 // Manifest is bundle.yaml.
 type Manifest struct {
 	APIVersion        string      `yaml:"apiVersion" json:"apiVersion"`
@@ -41,7 +59,16 @@ type Manifest struct {
 	Components        []Component `yaml:"components" json:"components"`
 	Files             []File      `yaml:"files" json:"files"`
 	Images            []Image     `yaml:"images" json:"images"`
+	// ImageSource is ImagesFromRegistry for a package without images;
+	// empty (or ImagesInPackage) when the images are in it.
+	ImageSource string `yaml:"imageSource,omitempty" json:"imageSource,omitempty"`
+	// RegistryImages are the images the nodes pull instead (upstream names,
+	// registry.k8s.io/…): what a registry must hold for an online install.
+	RegistryImages []string `yaml:"registryImages,omitempty" json:"registryImages,omitempty"`
 }
+
+// NoImages reports a package whose nodes pull their images from a registry.
+func (m *Manifest) NoImages() bool { return m.ImageSource == ImagesFromRegistry }
 
 // Component is one part of the package and its version.
 type Component struct {
@@ -164,6 +191,18 @@ func (m *Manifest) Validate() error {
 			errs = append(errs, fmt.Errorf("image %s: file %q is not in the file list", img.Name, img.File))
 		}
 	}
+	switch m.ImageSource {
+	case "", ImagesInPackage:
+		if len(m.RegistryImages) > 0 {
+			errs = append(errs, fmt.Errorf("registryImages: only with imageSource %q", ImagesFromRegistry))
+		}
+	case ImagesFromRegistry:
+		if len(m.Images) > 0 {
+			errs = append(errs, fmt.Errorf("imageSource %q: the package must carry no images, it lists %d", ImagesFromRegistry, len(m.Images)))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("imageSource %q: want %q or %q", m.ImageSource, ImagesInPackage, ImagesFromRegistry))
+	}
 	return errors.Join(errs...)
 }
 
@@ -211,4 +250,5 @@ func (m *Manifest) Sort() {
 	sort.Slice(m.Components, func(i, j int) bool { return m.Components[i].Name < m.Components[j].Name })
 	sort.Slice(m.Files, func(i, j int) bool { return m.Files[i].Path < m.Files[j].Path })
 	sort.Slice(m.Images, func(i, j int) bool { return m.Images[i].Name < m.Images[j].Name })
+	sort.Strings(m.RegistryImages)
 }
