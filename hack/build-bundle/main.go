@@ -1,6 +1,7 @@
 // Command build-bundle builds the edgeops install package
-// (_output/edgeops-bundle-<k8s>-linux-<arch>.tar.gz) from bundles/ and the
-// pinned Go modules. scripts/build-bundle (make bundle) runs it.
+// (_output/edgeops-bundle-<k8s>-linux-<arch>.tar.gz, or with --no-images
+// ...-noimages.tar.gz) from bundles/ and the pinned Go modules.
+// scripts/build-bundle (make bundle) runs it.
 package main
 
 import (
@@ -23,6 +24,7 @@ func main() {
 	flag.StringVar(&o.Arch, "arch", "amd64", "target architecture")
 	flag.StringVar(&o.Root, "root", ".", "repository root")
 	flag.StringVar(&o.Output, "output", "", "output directory (default ROOT/_output)")
+	flag.BoolVar(&o.NoImages, "no-images", false, "build the package without images (online install: nodes pull from --image-repository), named ...-noimages.tar.gz")
 	flag.BoolVar(&verify, "verify", true, "verify the package (hashes, images load) after building it")
 	flag.BoolVar(&prefetchOnly, "prefetch-only", false, "only download and resolve the pinned modules")
 	flag.Parse()
@@ -61,8 +63,12 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	fmt.Fprintf(os.Stderr, "[bundle] %s: %d files, %d images, %.1f MiB, sha256 %s, took %s\n",
-		res.Path, len(res.Manifest.Files), len(res.Manifest.Images), float64(st.Size())/(1<<20), sum, res.Took)
+	images := fmt.Sprintf("%d images", len(res.Manifest.Images))
+	if res.Manifest.NoImages() {
+		images = fmt.Sprintf("no images (%d to pull from a registry)", len(res.Manifest.RegistryImages))
+	}
+	fmt.Fprintf(os.Stderr, "[bundle] %s: %d files, %s, %.1f MiB, sha256 %s, took %s\n",
+		res.Path, len(res.Manifest.Files), images, float64(st.Size())/(1<<20), sum, res.Took)
 	fmt.Println(res.Path)
 }
 

@@ -43,14 +43,19 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 	v := b.Versions
 	var edgeadmVersion string
 	steps := []func() error{
-		func() error { return b.buildEtcd(ctx, etcd, bins) },
-		func() error { return b.buildCoreDNS(ctx, coredns, bins) },
 		func() error { return b.buildContainerd(ctx, v.Containerd, bins) },
 		func() error { return b.buildRunc(ctx, v.Runc, bins) },
 		func() error { return b.buildCrictl(ctx, v.Crictl, bins) },
 		func() error { return b.buildCNIPlugins(ctx, v.CNIPlugins, bins) },
-		func() error { return b.buildFlannel(ctx, v.Flannel.GoModule, bins) },
 		func() (err error) { edgeadmVersion, err = b.buildLocal(ctx, bins); return err },
+	}
+	if !b.NoImages {
+		// Only the images carry etcd, CoreDNS and flanneld.
+		steps = append(steps,
+			func() error { return b.buildEtcd(ctx, etcd, bins) },
+			func() error { return b.buildCoreDNS(ctx, coredns, bins) },
+			func() error { return b.buildFlannel(ctx, v.Flannel.GoModule, bins) },
+		)
 	}
 	for _, step := range steps {
 		if err := step(); err != nil {
@@ -60,9 +65,12 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 	if minor(edgeadmVersion) != minor(k8s) {
 		b.logf("warning: edgeadm carries kubeadm %s, the package is for Kubernetes %s: kubeadm supports its own minor (and one older control plane)", edgeadmVersion, k8s)
 	}
-	members, images, err := b.images(ctx, imgs, bins)
-	if err != nil {
-		return nil, err
+	var members []bundle.Member
+	var images []bundle.Image
+	if !b.NoImages {
+		if members, images, err = b.images(ctx, imgs, bins); err != nil {
+			return nil, err
+		}
 	}
 	for _, n := range []string{"kubelet", "kubectl", "edgeadm", "containerd", "containerd-shim-runc-v2", "ctr", "runc", "crictl"} {
 		members = append(members, bundle.Member{Path: "bin/" + n, Mode: 0o755, Source: bins[n]})
@@ -87,11 +95,28 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 	}
 	base := bundle.Manifest{KubernetesVersion: k8s, OS: "linux", Arch: b.Arch, Components: comps, Images: images}
 	out := filepath.Join(b.Output, bundle.FileName(k8s, b.Arch))
+	if b.NoImages {
+		base.ImageSource, base.RegistryImages = bundle.ImagesFromRegistry, b.registryImages(imgs)
+		out = filepath.Join(b.Output, bundle.NoImagesFileName(k8s, b.Arch))
+	}
 	m, cached, err := b.pack(ctx, out, base, members)
 	if err != nil {
 		return nil, err
 	}
 	return &Result{Path: out, Manifest: m, Cached: cached, Took: since(start)}, nil
+}
+
+// registryImages are the images a node of an image-less package pulls, by
+// the names the full package gives them (kubeadm's, and flannel as
+// edgeadm's manifest asks for it): a registry for the online install
+// serves each under <repository>/<last path element>:<tag>.
+func (b *Builder) registryImages(l imageList) []string {
+	names := []string{"registry.k8s.io/flannel:" + b.Versions.Flannel.Version}
+	for _, n := range l {
+		names = append(names, n)
+	}
+	sortStrings(names)
+	return names
 }
 
 // imageList is kubeadm's image list, by short name (kube-apiserver, etcd, …).

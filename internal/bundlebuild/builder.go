@@ -21,7 +21,10 @@ type Options struct {
 	Output            string // _output
 	KubernetesVersion string // empty: versions.yaml's
 	Arch              string // amd64 (default) or arm64
-	Log               io.Writer
+	// NoImages builds the package for an online install: the same binaries
+	// and configs, no images/ (the nodes pull them from a registry).
+	NoImages bool
+	Log      io.Writer
 }
 
 // Builder holds one build's state.
