@@ -4,12 +4,12 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
-	"net/url"
 	"os"
 	"strconv"
 	"strings"
 
 	"github.com/edgeops/edgeops/bundles"
+	"github.com/edgeops/edgeops/pkg/contract"
 )
 
 // validator runs the checks that need decoded values. Each check names the
@@ -191,14 +191,22 @@ func (v *validator) installPackage() {
 	case p.Path != "" && p.URL != "":
 		v.fail(field, "", "both path and url set", "one of path or url")
 	case p.URL != "":
-		u, err := url.Parse(p.URL)
+		src, err := contract.ParseSource(p.URL)
 		switch {
-		case err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "":
-			v.fail(field+".url", p.URL, "invalid", "an http:// or https:// URL")
-		case u.User != nil:
-			// The URL reaches edgeadm's command line and the logs: never echo it.
+		case err != nil || !src.IsURL():
+			shown := p.URL
+			if strings.Contains(shown, "@") {
+				shown = "<redacted>" // it may hold a password
+			}
+			v.fail(field+".url", shown, "invalid", "an http://, https:// or ftp:// URL naming the package file")
+		case hasPassword(src):
+			// A password would sit in plain text in the inventory (a user name alone is fine).
 			v.fail(field+".url", "<redacted>", "credentials in the URL are not allowed",
-				"a URL the hosts can fetch without credentials (e.g. a mirror on the cluster network)")
+				"a URL the hosts can fetch without credentials (e.g. a mirror on the cluster network, anonymous ftp)")
+		case p.SHA256 == "" && src.NeedsChecksum():
+			// The package runs as root on every host: without TLS only its sha256 vouches for it.
+			v.fail(field+".sha256", "", "missing",
+				"the package's sha256 (sha256sum FILE): a plain "+string(src.Kind)+":// download has no TLS, the checksum is what vouches for it")
 		case p.SHA256 == "":
 			v.fail(field+".sha256", "", "missing",
 				"the package's sha256 (sha256sum FILE): each host checks what it downloads")
@@ -209,6 +217,12 @@ func (v *validator) installPackage() {
 	if p.SHA256 != "" && !sha256RE.MatchString(p.SHA256) {
 		v.fail(field+".sha256", p.SHA256, "invalid", "64 hexadecimal digits (sha256sum of the package)")
 	}
+}
+
+// hasPassword reports a URL with a password in it.
+func hasPassword(s contract.Source) bool {
+	_, ok := s.URL.User.Password()
+	return ok
 }
 
 // kubeadmArgs checks pass-through flags: well formed, not ones edgeops sets, no secrets.

@@ -68,7 +68,12 @@ func TestValidationRules(t *testing.T) {
 		{"installPackage missing", edits("  installPackage:\n    path: pkg.tar.gz\n", ""), "cluster.installPackage", "missing", 0},
 		{"installPackage file not found", edits("path: pkg.tar.gz", "path: nope.tar.gz"), "cluster.installPackage.path", "file not found", 4},
 		{"installPackage is a folder", edits("path: pkg.tar.gz", "path: edge"), "cluster.installPackage.path", "not a regular file", 4},
-		{"installPackage ftp url", edits("path: pkg.tar.gz", "url: ftp://mirror/pkg.tar.gz"), "cluster.installPackage.url", "invalid", 4},
+		{"installPackage ftp url without sha256", edits("path: pkg.tar.gz", "url: ftp://mirror/pkg.tar.gz"), "cluster.installPackage.sha256", "missing", 0},
+		{"installPackage http url without sha256", edits("path: pkg.tar.gz", "url: http://mirror:8080/pkg.tar.gz"), "cluster.installPackage.sha256", "missing", 0},
+		{"installPackage sftp url", edits("path: pkg.tar.gz", "url: sftp://mirror/pkg.tar.gz"), "cluster.installPackage.url", "invalid", 4},
+		{"installPackage ftp url naming no file", edits("path: pkg.tar.gz", "url: ftp://mirror/pub/\n    sha256: "+strings.Repeat("a", 64)), "cluster.installPackage.url", "invalid", 4},
+		{"installPackage signed url with credentials", edits("path: pkg.tar.gz", "url: 'https://u:hunter2@m/p.tgz?sig=1'\n    sha256: "+strings.Repeat("a", 64)), "cluster.installPackage.url", "credentials in the URL", 4},
+		{"installPackage ftp url with credentials", edits("path: pkg.tar.gz", "url: ftp://u:hunter2@m/p.tgz\n    sha256: "+strings.Repeat("a", 64)), "cluster.installPackage.url", "credentials in the URL", 4},
 		{"installPackage url with credentials", edits("path: pkg.tar.gz", "url: https://u:hunter2@m/p.tgz\n    sha256: "+strings.Repeat("a", 64)), "cluster.installPackage.url", "credentials in the URL", 4},
 		{"installPackage url without sha256", edits("path: pkg.tar.gz", "url: https://m/p.tgz"), "cluster.installPackage.sha256", "missing", 0},
 		{"installPackage path and url", edits("path: pkg.tar.gz", "path: pkg.tar.gz\n    url: https://m/p.tgz"), "cluster.installPackage", "both path and url", 3},
@@ -209,6 +214,23 @@ func TestAcceptNewNeedsNoKnownHostsFile(t *testing.T) {
 	_, err := f.load(t, edit(t, "knownHosts: known_hosts", "knownHosts: new_known_hosts\n  hostKeyPolicy: accept-new"))
 	if err != nil {
 		t.Fatalf("accept-new with a missing known_hosts: %v", err)
+	}
+}
+
+// Every kind of package URL passes with a sha256 (and ftp and http only with one).
+func TestPackageURLsAccepted(t *testing.T) {
+	sum := strings.Repeat("a", 64)
+	for _, u := range []string{"https://m/p.tar.gz", "https://m/p.tar.gz?X-Amz-Signature=abc", "http://m:8080/p.tar.gz", "ftp://m/pub/p.tar.gz", "ftp://anonymous@m:2121/p.tar.gz"} {
+		t.Run(u, func(t *testing.T) {
+			f := newFixture(t)
+			inv, err := f.load(t, edit(t, "path: pkg.tar.gz", "url: '"+u+"'\n    sha256: "+sum))
+			if err != nil {
+				t.Fatalf("package url %s with sha256: %v", u, err)
+			}
+			if inv.Cluster.InstallPackage.Source() != u {
+				t.Errorf("Source() = %q", inv.Cluster.InstallPackage.Source())
+			}
+		})
 	}
 }
 
