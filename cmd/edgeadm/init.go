@@ -31,6 +31,10 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			host.Logf("[init] --dry-run: edgeadm's phases (%s) are skipped", phaseNames(all))
 			return kubeadmRun(cmd, args)
 		}
+		userSkipsShowJoin, err := takeShowJoin(fs)
+		if err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
 		// No secret may be printed when the token is not: the certificate key neither.
 		if flagBool(fs, "skip-token-print") {
 			if err := fs.Set("skip-certificate-key-print", "true"); err != nil {
@@ -43,7 +47,7 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			return fmt.Errorf("init: kubeadm configuration: %w", err)
 		}
 		r := &agent.Run{
-			Host: host, Opts: opts, Workflow: "init", ControlPlane: true, Role: "control-plane",
+			Host: host, Opts: opts, Workflow: "init", ControlPlane: true, Role: agent.RoleControlPlane,
 			ImageRepository: cfg.Cluster.ImageRepository, NodeName: cfg.Init.NodeRegistration.Name,
 		}
 		preT, err := agent.RunPhases(ctx, r, "init", pre, skips)
@@ -68,11 +72,17 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			return fmt.Errorf("init: %w", err)
 		}
 		r.Secrets = agent.InitSecretsOf(cfg, uploadCerts)
-		return runKubeadm(ctx, cmd, args, kubeadmRun, data, r, post, skips, preT)
+		if err := runKubeadm(ctx, cmd, args, kubeadmRun, data, r, post, skips, preT); err != nil {
+			return err
+		}
+		if userSkipsShowJoin {
+			return nil
+		}
+		return showInitDone(host, fs, cfg, r, skips)
 	}
 	describePhases(c, pre, post)
 	addPhaseCommands(c, host, "init", all, func(fs *pflag.FlagSet, o *agent.Options) (*agent.Run, error) {
-		return &agent.Run{Host: host, Opts: o, Workflow: "init", ControlPlane: true, Role: "control-plane",
+		return &agent.Run{Host: host, Opts: o, Workflow: "init", ControlPlane: true, Role: agent.RoleControlPlane,
 			ImageRepository: flagString(fs, "image-repository"), NodeName: flagString(fs, "node-name")}, nil
 	}, func(fs *pflag.FlagSet) {
 		fs.String("image-repository", "", "Container registry the images are tagged for (as kubeadm's --image-repository)")
