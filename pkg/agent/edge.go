@@ -4,18 +4,19 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
-	"os"
-	"path/filepath"
 	"regexp"
-	"sort"
 	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/edgeops/edgeops/pkg/edgemanifests"
 )
 
 // SuperEdgeRepository is where SuperEdge publishes its images; the edge
@@ -29,18 +30,9 @@ const (
 	liteAPIServerURL      = "https://127.0.0.1:51003"
 	liteAPIServerCert     = "/etc/kubernetes/edge/lite-apiserver.crt"
 	liteAPIServerKey      = "/etc/kubernetes/edge/lite-apiserver.key"
-	placeholderAPIServer  = "__API_SERVER__"
 	// LiteAPIServerWait bounds the wait for its health check.
 	LiteAPIServerWait = 60 * time.Second
 )
-
-// edgeDir is the folder of edge component YAML: the user's, else the package's.
-func edgeDir(r *Run) string {
-	if r.Opts.EdgeManifestsDir != "" {
-		return r.Opts.EdgeManifestsDir
-	}
-	return filepath.Join(ManifestsDir, "edge")
-}
 
 // edgeRepository is the repository edge images come from.
 func edgeRepository(clusterRepo string) string {
@@ -50,32 +42,29 @@ func edgeRepository(clusterRepo string) string {
 	return clusterRepo
 }
 
-// EdgeManifests reads the cluster-wide edge YAML (every *.yaml but the
-// node-local lite-apiserver), in name order, images substituted.
-func EdgeManifests(h *Host, dir, repository string) ([]byte, []string, error) {
-	matches, err := filepath.Glob(filepath.Join(h.Path(dir), "*.yaml"))
-	if err != nil {
-		return nil, nil, err
-	}
-	sort.Strings(matches)
+// clusterEdgeYAML joins the cluster-wide edge files (all but the node-local
+// lite-apiserver), in name order, placeholders filled in.
+func clusterEdgeYAML(m edgemanifests.Merged, v edgemanifests.Values) ([]byte, []string) {
 	var all []byte
 	var names []string
-	for _, m := range matches {
-		if filepath.Base(m) == liteAPIServerFile {
+	for _, f := range m.Files {
+		if edgemanifests.Stem(f.Name) == edgemanifests.Stem(liteAPIServerFile) {
 			continue
 		}
-		data, err := os.ReadFile(m)
-		if err != nil {
-			return nil, nil, fmt.Errorf("edge manifest: %w", err)
-		}
 		all = append(all, []byte("\n---\n")...)
-		all = append(all, SubstituteImages(data, repository, repository, nil)...)
-		names = append(names, filepath.Base(m))
+		all = append(all, edgemanifests.Substitute(f.Data, v)...)
+		names = append(names, f.Name)
 	}
-	if len(names) == 0 {
-		return nil, nil, fmt.Errorf("no edge component YAML in %s", dir)
+	return all, names
+}
+
+// serverHostPort is the host:port of an API server URL.
+func serverHostPort(server string) (string, error) {
+	u, err := url.Parse(server)
+	if err != nil || u.Host == "" {
+		return "", fmt.Errorf("API server %q: not a URL with a host", server)
 	}
-	return all, names, nil
+	return u.Host, nil
 }
 
 // ApplyEdge applies the edge components' YAML to the cluster (init, on the
@@ -93,14 +82,23 @@ func ApplyEdge(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	data, names, err := EdgeManifests(r.Host, edgeDir(r), edgeRepository(repo))
+	m, err := EdgeFiles(r.Host, r.Opts.EdgeManifestsDir, true)
 	if err != nil {
 		return err
+	}
+	server, err := serverHostPort(restCfg.Host)
+	if err != nil {
+		return fmt.Errorf("%s: %w", AdminKubeconfig, err)
+	}
+	data, names := clusterEdgeYAML(m, edgemanifests.Values{ImageRepository: edgeRepository(repo), APIServer: server})
+	if len(names) == 0 {
+		r.Host.Warnf("no edge component YAML left to apply (--%s %s removed every file)", FlagEdgeManifestsDir, r.Opts.EdgeManifestsDir)
+		return nil
 	}
 	if err := Apply(ctx, restCfg, data); err != nil {
 		return fmt.Errorf("apply edge components: %w", err)
 	}
-	r.Host.Logf("[edge] applied %s from %s (images from %s)", strings.Join(names, ", "), edgeDir(r), edgeRepository(repo))
+	r.Host.Logf("[edge] applied %s (images from %s)", strings.Join(names, ", "), edgeRepository(repo))
 	return nil
 }
 
@@ -113,10 +111,17 @@ func EdgeNode(ctx context.Context, r *Run) error {
 		r.Host.Logf("[edge] not an edge node (role %s): nothing to do", r.Role)
 		return nil
 	}
-	src := filepath.Join(edgeDir(r), liteAPIServerFile)
-	data, err := r.Host.ReadFile(src)
+	m, err := EdgeFiles(r.Host, r.Opts.EdgeManifestsDir, true)
+	if errors.Is(err, fs.ErrNotExist) {
+		r.Host.Warnf("%v: the kubelet talks to the API server directly", err)
+		return nil
+	}
 	if err != nil {
-		r.Host.Warnf("no %s: the kubelet talks to the API server directly", src)
+		return err
+	}
+	f, ok := m.Find(liteAPIServerFile)
+	if !ok {
+		r.Host.Logf("[edge] no %s in the edge YAML (removed: %s): the kubelet talks to the API server directly", liteAPIServerFile, listOrNone(m.Removed))
 		return nil
 	}
 	kc, err := clientcmd.LoadFromFile(r.Host.Path(KubeletKubeconfig))
@@ -127,13 +132,12 @@ func EdgeNode(ctx context.Context, r *Run) error {
 	for _, cl := range kc.Clusters {
 		server = cl.Server
 	}
-	u, err := url.Parse(server)
-	if err != nil || u.Host == "" {
-		return fmt.Errorf("%s: API server %q: %v", KubeletKubeconfig, server, err)
+	apiServer, err := serverHostPort(server)
+	if err != nil {
+		return fmt.Errorf("%s: %w", KubeletKubeconfig, err)
 	}
 	_, repo, _ := readClusterRepo(ctx, r)
-	data = SubstituteImages(data, edgeRepository(repo), edgeRepository(repo), nil)
-	data = []byte(strings.ReplaceAll(string(data), placeholderAPIServer, u.Host))
+	data := edgemanifests.Substitute(f.Data, edgemanifests.Values{ImageRepository: edgeRepository(repo), APIServer: apiServer})
 	img := ""
 	if m := imageLine.FindSubmatch(data); m != nil {
 		img = string(m[1])
@@ -143,18 +147,18 @@ func EdgeNode(ctx context.Context, r *Run) error {
 		return err
 	}
 	if !have[img] {
-		r.Host.Warnf("lite-apiserver image %s is not on this node: lite-apiserver not started; the kubelet talks to the API server %s directly", img, u.Host)
+		r.Host.Warnf("lite-apiserver image %s is not on this node: lite-apiserver not started; the kubelet talks to the API server %s directly", img, apiServer)
 		return nil
 	}
 	if !r.Host.Exists(liteAPIServerCert) || !r.Host.Exists(liteAPIServerKey) {
-		r.Host.Warnf("no lite-apiserver serving certificate (%s): lite-apiserver not started; the kubelet talks to the API server %s directly", liteAPIServerCert, u.Host)
+		r.Host.Warnf("no lite-apiserver serving certificate (%s): lite-apiserver not started; the kubelet talks to the API server %s directly", liteAPIServerCert, apiServer)
 		return nil
 	}
 	if err := r.Host.WriteFile(liteAPIServerManifest, data, 0o600); err != nil {
 		return err
 	}
 	if err := waitHealthy(ctx, r.Host, liteAPIServerURL+"/healthz", LiteAPIServerWait); err != nil {
-		r.Host.Warnf("lite-apiserver did not answer %s/healthz within %s (%v): removed it; the kubelet talks to the API server %s directly", liteAPIServerURL, LiteAPIServerWait, err, u.Host)
+		r.Host.Warnf("lite-apiserver did not answer %s/healthz within %s (%v): removed it; the kubelet talks to the API server %s directly", liteAPIServerURL, LiteAPIServerWait, err, apiServer)
 		return r.Host.Remove(liteAPIServerManifest)
 	}
 	for _, cl := range kc.Clusters {
