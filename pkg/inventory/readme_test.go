@@ -41,6 +41,10 @@ func TestReadmeExample(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// edgeManifestsDir's files are checked as edge YAML.
+	if err := os.WriteFile(filepath.Join(tree, "inv/edge-overrides/x.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	inv, err := Parse([]byte(example), filepath.Join(tree, "inv/hosts.yaml"))
 	if err != nil {
 		t.Fatalf("README example does not validate:\n%v", err)

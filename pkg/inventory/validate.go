@@ -112,7 +112,7 @@ func (v *validator) cluster() {
 	}
 	v.installPackage()
 	if c.EdgeManifestsDir != "" {
-		v.localDir("cluster.edgeManifestsDir", c.EdgeManifestsDir)
+		v.edgeManifestsDir(c.EdgeManifestsDir)
 	}
 	if c.CNIManifest != "" {
 		v.localFile("cluster.cniManifest", c.CNIManifest)
