@@ -57,9 +57,17 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 		if _, err := h.Remote.Run(ctx, command("mkdir", "-p", d.remote), nil); err != nil {
 			return err
 		}
+		var names []string
 		for _, e := range entries {
-			if e.Type().IsRegular() {
+			// Stat follows a symbolic link, as the inventory's check does.
+			if fi, err := os.Stat(filepath.Join(d.local, e.Name())); err == nil && fi.Mode().IsRegular() {
 				files = append(files, file{filepath.Join(d.local, e.Name()), path.Join(d.remote, e.Name()), 0o600})
+				names = append(names, e.Name())
+			}
+		}
+		if d.remote == edgeManifestsDir {
+			if _, err := h.Remote.Run(ctx, pruneCommand(d.remote, names), nil); err != nil {
+				return fmt.Errorf("remove edge YAML no longer in %s from %s: %w", d.local, d.remote, err)
 			}
 		}
 	}
