@@ -37,6 +37,7 @@ func newRoot(in io.Reader, out, errOut io.Writer) (*cobra.Command, func()) {
 			}
 		}
 	}
+	root.AddCommand(newManifestsCmd(host))
 	return root, renamed.Flush
 }
 
