@@ -9,11 +9,13 @@ KUBE_VERSION = $(shell go list -m -f '{{.Version}}' k8s.io/kubernetes)
 KUBE_MINOR = $(word 2,$(subst ., ,$(KUBE_VERSION)))
 KUBE_LDFLAGS = $(foreach p,k8s.io/component-base/version k8s.io/client-go/pkg/version,\
 	-X $(p).gitVersion=$(KUBE_VERSION) -X $(p).gitMajor=1 -X $(p).gitMinor=$(KUBE_MINOR) -X $(p).gitTreeState=clean)
+# edgeadm's own version (edgeadm version): the checkout's tag or commit, "dev" outside git.
+EDGEADM_VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 
 build:
 	mkdir -p _output
 	go build -o _output/edgeops ./cmd/edgeops
-	go build -ldflags "$(KUBE_LDFLAGS)" -o _output/edgeadm ./cmd/edgeadm
+	go build -ldflags "$(KUBE_LDFLAGS) -X main.version=$(EDGEADM_VERSION)" -o _output/edgeadm ./cmd/edgeadm
 
 vet:
 	go vet ./...

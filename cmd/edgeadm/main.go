@@ -17,16 +17,7 @@ import (
 )
 
 func main() {
-	// Expose the same klog flags kubeadm does (-v, --vmodule).
-	var all flag.FlagSet
-	klog.InitFlags(&all)
-	all.VisitAll(func(f *flag.Flag) {
-		if f.Name == "v" || f.Name == "vmodule" {
-			flag.CommandLine.Var(f.Value, f.Name, f.Usage)
-		}
-	})
-	pflag.CommandLine.SetNormalizeFunc(cliflag.WordSepNormalizeFunc)
-	pflag.CommandLine.AddGoFlagSet(flag.CommandLine)
+	addKlogFlags()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -37,4 +28,18 @@ func main() {
 		fmt.Fprintf(os.Stderr, "error: %v\n", err)
 		os.Exit(1)
 	}
+}
+
+// addKlogFlags exposes the same klog flags kubeadm does (-v, --vmodule) on
+// the process-wide flag set cobra adds to every command. Called once.
+func addKlogFlags() {
+	var all flag.FlagSet
+	klog.InitFlags(&all)
+	all.VisitAll(func(f *flag.Flag) {
+		if f.Name == "v" || f.Name == "vmodule" {
+			flag.CommandLine.Var(f.Value, f.Name, f.Usage)
+		}
+	})
+	pflag.CommandLine.SetNormalizeFunc(cliflag.WordSepNormalizeFunc)
+	pflag.CommandLine.AddGoFlagSet(flag.CommandLine)
 }

@@ -115,7 +115,10 @@ func finishInitArgs(s *State, h *Host) [][]string {
 	if c.CNIManifest != "" {
 		common = append(common, flag(contract.FlagCNIManifest), cniManifestPath)
 	}
-	common = append(common, commonArgs(s)...)
+	// Not commonArgs: the cni and edge phases have no --patches (kubeadm's flag).
+	if c.ContainerRuntime.RuntimeBinary != "" {
+		common = append(common, flag(contract.FlagRuntimeBinary), c.ContainerRuntime.RuntimeBinary)
+	}
 	var out [][]string
 	for _, phase := range []string{"cni", "edge"} {
 		out = append(out, append([]string{EdgeadmPath, "init", "phase", phase}, common...))
@@ -170,3 +173,14 @@ func flag(name string) string { return "--" + name }
 
 // flagEq spells "--name=" for a value written right after it.
 func flagEq(name string) string { return "--" + name + "=" }
+
+// InitArgs, JoinArgs and FinishInitArgs are the edgeadm command lines a run
+// gives host h, exported so edgeadm's tests can parse them with edgeadm's
+// real flag set (the contract test in cmd/edgeadm).
+func InitArgs(s *State, h *Host, uploadCerts bool) []string { return initArgs(s, h, uploadCerts) }
+
+// JoinArgs: see InitArgs.
+func JoinArgs(s *State, h *Host) []string { return joinArgs(s, h) }
+
+// FinishInitArgs: see InitArgs.
+func FinishInitArgs(s *State, h *Host) [][]string { return finishInitArgs(s, h) }
