@@ -31,6 +31,9 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			host.Logf("[init] --dry-run: edgeadm's phases (%s) are skipped", phaseNames(all))
 			return kubeadmRun(cmd, args)
 		}
+		if err := agent.CheckEdgeManifestsDir(host, opts.EdgeManifestsDir); err != nil { // before the host changes
+			return fmt.Errorf("init: %w", err)
+		}
 		userSkipsShowJoin, err := takeShowJoin(fs)
 		if err != nil {
 			return fmt.Errorf("init: %w", err)
