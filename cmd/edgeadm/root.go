@@ -29,6 +29,8 @@ func newRoot(in io.Reader, out, errOut io.Writer) (*cobra.Command, func()) {
 			wrapJoin(c, host)
 		case "reset":
 			wrapReset(c, host)
+		case "version":
+			wrapVersion(c, renamed)
 		case "token":
 			for _, sub := range c.Commands() {
 				if sub.Name() == "create" {
