@@ -35,6 +35,9 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 			host.Logf("[join] --dry-run: edgeadm's phases (%s) are skipped", phaseNames(all))
 			return kubeadmRun(cmd, args)
 		}
+		if err := agent.CheckEdgeManifestsDir(host, opts.EdgeManifestsDir); err != nil { // before the host changes
+			return fmt.Errorf("join: %w", err)
+		}
 		controlPlane := flagBool(fs, "control-plane")
 		role, err := opts.Role(controlPlane)
 		if err != nil {
