@@ -35,6 +35,8 @@ const (
 // lab drives the lab hosts with plain ssh and scp.
 type lab struct {
 	t       *testing.T
+	name    string // LAB_NAME
+	subnet  string // LAB_SUBNET
 	root    string // repository root
 	dir     string // LAB_DIR
 	bundle  string // local package path
@@ -48,6 +50,12 @@ func repoRoot(t *testing.T) string {
 
 func newLab(t *testing.T) *lab {
 	t.Helper()
+	return newLabOn(t, labName, labSubnet)
+}
+
+// newLabOn starts a two-host lab of its own name and subnet (docs/CONTRACTS.md reserves them).
+func newLabOn(t *testing.T, name, subnet string) *lab {
+	t.Helper()
 	root := repoRoot(t)
 	b := os.Getenv("EDGEOPS_BUNDLE")
 	if b == "" {
@@ -60,7 +68,7 @@ func newLab(t *testing.T) *lab {
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	l := &lab{t: t, root: root, dir: dir, bundle: b, edgeadm: filepath.Join(dir, "edgeadm")}
+	l := &lab{t: t, name: name, subnet: subnet, root: root, dir: dir, bundle: b, edgeadm: filepath.Join(dir, "edgeadm")}
 	// make build stamps edgeadm as a release build is, so 'edgeadm version' tells kubeadm's version.
 	l.local("make", "build")
 	l.local("cp", filepath.Join(root, "_output", "edgeadm"), l.edgeadm)
@@ -72,7 +80,7 @@ func newLab(t *testing.T) *lab {
 }
 
 func (l *lab) env() []string {
-	return append(os.Environ(), "LAB_NAME="+labName, "LAB_SUBNET="+labSubnet, "LAB_DIR="+l.dir)
+	return append(os.Environ(), "LAB_NAME="+l.name, "LAB_SUBNET="+l.subnet, "LAB_DIR="+l.dir)
 }
 
 // local runs a command on this machine from the repository root.
