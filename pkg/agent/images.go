@@ -60,6 +60,16 @@ func missingImages(ctx context.Context, h *Host, in *Installed) []string {
 // and tags it under the image repository, skipping images already imported
 // from an archive with the same hash.
 func importImages(ctx context.Context, r *Run, dir string, m *bundle.Manifest, prev, in *Installed) error {
+	if m.NoImages() {
+		return prepareRegistryInstall(ctx, r, in)
+	}
+	if r.usesRegistry(m) {
+		// A full package with registry flags: images the package lacks (the
+		// edge components, a user's CNI) come from that registry.
+		if err := writeRegistryHosts(r, installRepository(r), in); err != nil {
+			return err
+		}
+	}
 	have, err := listImages(ctx, r.Host)
 	if err != nil {
 		return err

@@ -20,6 +20,7 @@ type Installed struct {
 	Units             []string         `json:"units"`
 	Images            []InstalledImage `json:"images"`
 	InstalledAt       time.Time        `json:"installedAt"`
+	ImageSource       string           `json:"imageSource,omitempty"` // "registry": an image-less package, images pulled
 }
 
 // InstalledFile is one file written on the host.

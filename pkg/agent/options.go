@@ -20,6 +20,8 @@ const (
 	FlagEdgeManifestsDir   = contract.FlagEdgeManifestsDir
 	FlagCNIManifest        = contract.FlagCNIManifest
 	FlagNodeRole           = contract.FlagNodeRole
+	FlagRegistryCAFile     = contract.FlagRegistryCAFile
+	FlagInsecureRegistry   = contract.FlagInsecureRegistry
 )
 
 // Node roles.
@@ -41,6 +43,10 @@ type Options struct {
 	CNIManifest        string
 	// NodeRole is join's --node-role; empty means edge when EnableEdge, else worker.
 	NodeRole string
+	// RegistryCAFile and InsecureRegistries tell containerd how to reach the
+	// registry the images come from (registry.go).
+	RegistryCAFile     string
+	InsecureRegistries []string
 }
 
 // NewOptions returns the defaults.
@@ -66,6 +72,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"Folder of edge component YAML to apply instead of the package's manifests/edge.")
 	fs.StringVar(&o.CNIManifest, FlagCNIManifest, o.CNIManifest,
 		"CNI YAML to apply instead of the package's flannel.")
+	fs.StringVar(&o.RegistryCAFile, FlagRegistryCAFile, o.RegistryCAFile,
+		"CA certificate (PEM) of the registry the images come from (init: --image-repository's; join: the cluster's), for containerd.")
+	fs.StringSliceVar(&o.InsecureRegistries, FlagInsecureRegistry, o.InsecureRegistries,
+		"Registry host[:port] containerd reaches over plain http, no TLS (repeatable). Only for a registry on a trusted network.")
 }
 
 // AddJoinFlags adds the join-only flags.

@@ -3,11 +3,14 @@ package agent
 import (
 	"context"
 	"fmt"
+
+	"github.com/edgeops/edgeops/pkg/bundle"
 )
 
 // RetagForCluster tags the package's images under the cluster's image
 // repository on a joining node, which learns the repository only from the
-// cluster (kubeadm join has no --image-repository).
+// cluster (kubeadm join has no --image-repository). With an image-less
+// package it sets up the pulls from that repository instead.
 func RetagForCluster(ctx context.Context, r *Run) error {
 	in := r.installed()
 	if in == nil {
@@ -20,6 +23,9 @@ func RetagForCluster(ctx context.Context, r *Run) error {
 	_, repo, err := clusterSettings(ctx, c)
 	if err != nil {
 		return err
+	}
+	if in.ImageSource == bundle.ImagesFromRegistry {
+		return joinRegistryImages(ctx, r, in, repo)
 	}
 	if repo == "" || repo == DefaultImageRepository || repo == in.ImageRepository {
 		return nil

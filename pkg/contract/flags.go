@@ -14,10 +14,15 @@ const (
 	FlagCNIManifest        = "cni-manifest"
 	// FlagNodeRole is join's: edge or worker.
 	FlagNodeRole = "node-role"
+	// FlagRegistryCAFile is the CA (PEM) of the registry in --image-repository
+	// (on join: the cluster's), for containerd's hosts.toml.
+	FlagRegistryCAFile = "registry-ca-file"
+	// FlagInsecureRegistry (repeatable) names a registry host[:port] reached over plain http.
+	FlagInsecureRegistry = "insecure-registry"
 )
 
 // OwnFlags lists every flag edgeadm adds to kubeadm's commands.
 func OwnFlags() []string {
 	return []string{FlagInstallPkgPath, FlagInstallPkgPathFile, FlagInstallPkgSHA256, FlagEnableEdge, FlagJoinInfoFile,
-		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole}
+		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole, FlagRegistryCAFile, FlagInsecureRegistry}
 }
