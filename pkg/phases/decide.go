@@ -101,9 +101,11 @@ func decideAction(h *Host, leader bool, cs clusterState) (action, error) {
 	}
 	n, registered := cs.nodes[h.NodeName()]
 	switch {
-	case f.KubeletConf && registered && (f.Done || n.Ready):
+	case f.KubeletConf && registered && (f.Done || (n.Ready && !f.Joining)):
 		// Done: edgeops saw the join finish (a NotReady node is rebooting, not
-		// broken); without the marker, a Ready node joined by hand is healthy too.
+		// broken); without the marker, a Ready node joined by hand is healthy
+		// too. A join edgeops started and never saw finish is not, even when
+		// the kubelet got far enough to register: edgeadm's last phases did not run.
 		return actNone, nil
 	case f.KubeadmFiles:
 		// kubeadm files of this cluster (or of none), not a Ready member.

@@ -21,6 +21,7 @@ type Facts struct {
 	KubeadmFiles  bool // any trace kubeadm leaves (manifests, pki, kubelet config)
 	EtcdMember    bool // /var/lib/etcd/member: this host holds etcd data
 	Done          bool // edgeops finished init or join here (DoneMarker)
+	Joining       bool // edgeops started a join here and never saw it finish (JoiningMarker)
 	// CAHash is the sha256 of /etc/kubernetes/pki/ca.crt; KubeletCAHash that
 	// of the CA kubelet.conf trusts, KubeletServer the API server it talks
 	// to. They tell this cluster's hosts from another cluster's.
@@ -68,6 +69,7 @@ for f in /etc/kubernetes/manifests/kube-apiserver.yaml /etc/kubernetes/pki/ca.cr
 done
 [ -d /var/lib/etcd/member ] && echo etcdmember=1
 [ -f /var/lib/edgeops/done ] && echo done=1
+[ -f /var/lib/edgeops/joining ] && echo joining=1
 [ -f /etc/kubernetes/pki/ca.crt ] && echo "cahash=$(sha256sum < /etc/kubernetes/pki/ca.crt | cut -c1-64)"
 if [ -f /etc/kubernetes/kubelet.conf ]; then
   k=/etc/kubernetes/kubelet.conf
@@ -116,6 +118,8 @@ func parseFacts(out string, sent, received time.Time) (Facts, error) {
 			f.KubeadmFiles = true
 		case "done":
 			f.Done = true
+		case "joining":
+			f.Joining = true
 		case "etcdmember":
 			f.EtcdMember = true
 		case "cahash":

@@ -99,7 +99,7 @@ func (h *fakeHost) facts() string {
 	if _, ok := h.files[EdgeadmPath]; ok {
 		b.WriteString("edgeadm=1\nkubelet=1\n")
 	}
-	for path, word := range map[string]string{kubeletConf: "kubeletconf", adminConf: "adminconf", etcdMember: "etcdmember", DoneMarker: "done"} {
+	for path, word := range map[string]string{kubeletConf: "kubeletconf", adminConf: "adminconf", etcdMember: "etcdmember", DoneMarker: "done", JoiningMarker: "joining"} {
 		if _, ok := h.files[path]; ok {
 			b.WriteString(word + "=1\n")
 		}
@@ -120,7 +120,7 @@ func (h *fakeHost) facts() string {
 }
 
 func (h *fakeHost) wipe() {
-	for _, p := range []string{kubeletConf, adminConf, etcdMember, pkiCA, "/var/lib/kubelet/config.yaml", DoneMarker, joininfo.DefaultPath} {
+	for _, p := range []string{kubeletConf, adminConf, etcdMember, pkiCA, "/var/lib/kubelet/config.yaml", DoneMarker, JoiningMarker, joininfo.DefaultPath} {
 		delete(h.files, p)
 	}
 	if h.c != nil {

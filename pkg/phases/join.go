@@ -121,10 +121,18 @@ func (p joinPhase) Hosts(s *State) []*Host {
 	return withAction(s, func(h *Host, a action) bool { return a.joins() && isMaster(h) == p.masters })
 }
 
+// JoiningMarker says edgeops started a join on the host; the done marker
+// replaces it when the join finished. A host found with it was interrupted,
+// however far its kubelet got (decideAction rejoins it).
+const JoiningMarker = StateDir + "/joining"
+
 func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 	status := "joined"
 	if h.Action() == actRejoin {
 		status = "rejoined"
+	}
+	if _, err := h.Remote.Run(ctx, "mkdir -p "+StateDir+" && touch "+JoiningMarker, nil); err != nil {
+		return fmt.Errorf("mark the join as started: %w", err)
 	}
 	if err := runLogged(ctx, s, h, p.Title(), command(joinArgs(s, h)...)); err != nil {
 		// Leave no token on a host that did not join (best effort: the host
@@ -136,7 +144,7 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 	}
 	h.SetStatus(status, "", true)
 	// The join information has done its job; the token should not linger.
-	_, err := h.Remote.Run(ctx, "rm -f "+joininfo.DefaultPath+" "+packageURLFile+" && touch "+DoneMarker, nil)
+	_, err := h.Remote.Run(ctx, "rm -f "+joininfo.DefaultPath+" "+packageURLFile+" "+JoiningMarker+" && touch "+DoneMarker, nil)
 	return err
 }
 
@@ -157,6 +165,13 @@ func (p cleanPhase) Run(ctx context.Context, s *State, h *Host) error {
 	s.Report.Eventf(h.Addr(), p.Title(), "warning", "half-joined (kubeadm started, the join never finished): edgeadm reset --force, then join again")
 	if err := runLogged(ctx, s, h, p.Title(), command(EdgeadmPath, "reset", "--force")); err != nil {
 		return fmt.Errorf("edgeadm reset: %w", err)
+	}
+	// An interrupted join may have registered the node: kubeadm refuses to
+	// join a name whose Node is still Ready, so the cluster forgets it first.
+	if l := s.Leader(); l != nil && l != h && !l.Failed() && l.Facts.AdminConf && h.NodeName() != "" {
+		if _, err := l.Remote.Run(ctx, kubectlCmd("delete", "node", h.NodeName(), "--ignore-not-found", "--wait=false"), nil); err != nil {
+			return fmt.Errorf("delete the half-joined node %s from the cluster: %w", h.NodeName(), err)
+		}
 	}
 	h.SetStatus("reset", "", true)
 	return nil

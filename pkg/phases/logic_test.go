@@ -22,6 +22,7 @@ func TestDecideAction(t *testing.T) {
 		return Facts{Hostname: name, KubeletConf: true, KubeadmFiles: true, CAHash: "ca1", KubeletCAHash: "ca1"}
 	}
 	withDone := func(f Facts) Facts { f.Done = true; return f }
+	withJoining := func(f Facts) Facts { f.Joining = true; return f }
 	tests := []struct {
 		name        string
 		leader      bool
@@ -38,6 +39,7 @@ func TestDecideAction(t *testing.T) {
 		{"joined and Ready", false, joined("n2"), ready, actNone, false},
 		{"joined by edgeops, NotReady (rebooting)", false, withDone(joined("n3")), ready, actNone, false},
 		{"kubelet.conf but NotReady, never finished", false, joined("n3"), ready, actRejoin, false},
+		{"Ready, but edgeops never saw its join finish", false, withJoining(joined("n2")), ready, actRejoin, false},
 		{"kubelet.conf but not registered", false, joined("n5"), ready, actRejoin, false},
 		{"kubeadm files of this cluster, no kubelet.conf", false, Facts{Hostname: "n5", KubeadmFiles: true, CAHash: "ca1"}, ready, actRejoin, false},
 		{"kubeadm files and no CA (join died early)", false, Facts{Hostname: "n5", KubeadmFiles: true}, ready, actRejoin, false},

@@ -218,6 +218,27 @@ func TestUpScenarios(t *testing.T) {
 				}
 				assertUntouched(t, lab.hosts[1])
 			}},
+		{"a join interrupted after its kubelet registered: reset, node deleted, joined again", []inventory.Role{master, edge, edge},
+			func(lab *fakeLab) {
+				clusterUp(lab, true)
+				delete(lab.hosts[2].files, DoneMarker)
+				lab.hosts[2].files[JoiningMarker] = nil // up died while edgeadm join ran
+			},
+			func(t *testing.T, lab *fakeLab, s *State, err error) {
+				if err != nil {
+					t.Fatalf("up: %v", err)
+				}
+				if !lab.hosts[2].ran(EdgeadmPath+" reset --force") || !lab.hosts[2].ran(EdgeadmPath+" join") {
+					t.Errorf("the interrupted host was not reset and joined again")
+				}
+				if !lab.hosts[0].ran("delete node n3") {
+					t.Errorf("the half-joined node was not deleted from the cluster before the rejoin")
+				}
+				if !lab.hosts[2].has(DoneMarker) || lab.hosts[2].has(JoiningMarker) {
+					t.Errorf("after the rejoin: done=%v joining=%v, want done only", lab.hosts[2].has(DoneMarker), lab.hosts[2].has(JoiningMarker))
+				}
+				assertUntouched(t, lab.hosts[1])
+			}},
 		{"a join fails: its join information is removed, the others join, partial", []inventory.Role{master, edge, edge},
 			func(lab *fakeLab) { lab.hosts[2].failJoin = errors.New("exit 1: kubeadm join: timed out") },
 			func(t *testing.T, lab *fakeLab, s *State, err error) {
