@@ -85,9 +85,17 @@ func printManifest(out io.Writer, file string, size int64, m *bundle.Manifest) {
 	}
 	tw.Flush()
 	fmt.Fprintln(out)
-	fmt.Fprintln(tw, "IMAGE\tARCHIVE")
-	for _, i := range m.Images {
-		fmt.Fprintf(tw, "%s\t%s\n", i.Name, i.File)
+	if m.NoImages() {
+		// Online install: the images come from the registry --image-repository names.
+		fmt.Fprintln(tw, "IMAGE (not in the package: pulled from --image-repository)")
+		for _, n := range m.RegistryImages {
+			fmt.Fprintln(tw, n)
+		}
+	} else {
+		fmt.Fprintln(tw, "IMAGE\tARCHIVE")
+		for _, i := range m.Images {
+			fmt.Fprintf(tw, "%s\t%s\n", i.Name, i.File)
+		}
 	}
 	tw.Flush()
 	fmt.Fprintln(out)
