@@ -52,6 +52,7 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 		r := &agent.Run{
 			Host: host, Opts: opts, Workflow: "init", ControlPlane: true, Role: agent.RoleControlPlane,
 			ImageRepository: cfg.Cluster.ImageRepository, NodeName: cfg.Init.NodeRegistration.Name,
+			KubernetesVersion: cfg.Cluster.KubernetesVersion, // check-package refuses one the package lacks
 		}
 		preT, err := agent.RunPhases(ctx, r, "init", pre, skips)
 		if err != nil {

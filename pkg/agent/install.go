@@ -3,11 +3,9 @@ package agent
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"time"
 
@@ -51,52 +49,6 @@ func destination(member string) (string, os.FileMode, bool) {
 	return "", 0, false
 }
 
-// isURL tells a download source from a local path.
-func isURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https" || u.Scheme == "file")
-}
-
-// resolvePackage returns a local path of the package, downloading it
-// (resumable, checksum-checked) when it is a URL.
-func resolvePackage(ctx context.Context, r *Run) (string, error) {
-	src := r.Opts.InstallPkgPath
-	if !isURL(src) {
-		p := r.Host.Path(src)
-		if r.Opts.InstallPkgSHA256 != "" {
-			sum, _, err := bundle.FileSHA256(p)
-			if err != nil {
-				return "", fmt.Errorf("package %s: %w", src, err)
-			}
-			if !strings.EqualFold(sum, r.Opts.InstallPkgSHA256) {
-				return "", fmt.Errorf("package %s: sha256 %s, want %s", src, sum, r.Opts.InstallPkgSHA256)
-			}
-		}
-		return p, nil
-	}
-	u, _ := url.Parse(src)
-	dst := r.Host.Path(path.Join(PackageCacheDir, cacheName(u)))
-	if err := os.MkdirAll(filepath.Dir(dst), 0o700); err != nil {
-		return "", fmt.Errorf("package cache: %w", err)
-	}
-	r.Host.Logf("[install-package] downloading %s", u.Redacted())
-	if err := bundle.Fetch(ctx, src, dst, r.Opts.InstallPkgSHA256, nil); err != nil {
-		return "", fmt.Errorf("download package: %w", err)
-	}
-	return dst, nil
-}
-
-// cacheName is the file a downloaded package is kept as: the URL's last
-// path element, or a fixed name when the path has none ("http://host/?id=3"),
-// which would otherwise make the cache directory itself the destination.
-func cacheName(u *url.URL) string {
-	name := path.Base(u.Path)
-	if name == "/" || name == "." || name == ".." {
-		return "package.tar.gz"
-	}
-	return name
-}
-
 // InstallPackage verifies the package, installs its files, starts containerd
 // and imports its images, skipping what is already installed with the same hash.
 func InstallPackage(ctx context.Context, r *Run) error {
@@ -104,38 +56,18 @@ func InstallPackage(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	if err := r.Opts.readPackagePathFile(r.Host); err != nil {
+	// Fetched, checked and unpacked before prepare-node (or now, run alone).
+	p, err := r.checkedPackage(ctx)
+	if err != nil {
 		return err
 	}
-	if r.Opts.InstallPkgPath == "" {
-		if prev == nil {
-			return fmt.Errorf("nothing installed yet: pass --%s", FlagInstallPkgPath)
-		}
+	if p.path == "" {
 		r.Host.Logf("[install-package] no --%s: using the package installed on %s", FlagInstallPkgPath, prev.InstalledAt.Format(time.RFC3339))
 		r.Installed = prev
 		return nil
 	}
-	if r.Opts.RuntimeBinary != "" {
-		if st, err := os.Stat(r.Host.Path(r.Opts.RuntimeBinary)); err != nil || st.Mode()&0o111 == 0 {
-			return fmt.Errorf("--%s %s: not an executable file", FlagRuntimeBinary, r.Opts.RuntimeBinary)
-		}
-	}
-	pkg, err := resolvePackage(ctx, r)
-	if err != nil {
-		return err
-	}
-	b, err := bundle.Open(pkg)
-	if err != nil {
-		return fmt.Errorf("read package manifest: %w", err)
-	}
-	m := b.Manifest()
-	if m.OS != runtime.GOOS || m.Arch != runtime.GOARCH {
-		return fmt.Errorf("package %s is for %s/%s, this host is %s/%s", pkg, m.OS, m.Arch, runtime.GOOS, runtime.GOARCH)
-	}
-	sum, _, err := bundle.FileSHA256(pkg)
-	if err != nil {
-		return fmt.Errorf("hash package: %w", err)
-	}
+	pkg, m := p.path, p.m
+	sum := p.sha256
 	// A joining node names no repository (it tags later, for the cluster's): any will do.
 	sameRepo := r.ImageRepository == "" || prev != nil && prev.ImageRepository == r.ImageRepository
 	if prev != nil && prev.PackageSHA256 == sum && sameRepo &&
@@ -152,9 +84,11 @@ func InstallPackage(ctx context.Context, r *Run) error {
 
 	dir := r.Host.Path(extractDir)
 	defer os.RemoveAll(dir)
-	r.Host.Logf("[install-package] verifying and extracting %s (kubernetes %s)", filepath.Base(pkg), m.KubernetesVersion)
-	if err := bundle.Extract(ctx, pkg, dir); err != nil {
-		return fmt.Errorf("extract package: %w", err)
+	if p.unpacked == "" {
+		r.Host.Logf("[install-package] verifying and extracting %s (kubernetes %s)", filepath.Base(pkg), m.KubernetesVersion)
+		if err := bundle.Extract(ctx, pkg, dir); err != nil {
+			return fmt.Errorf("package %s is damaged: %w: copy or download it again", p.src, err)
+		}
 	}
 	in := &Installed{
 		PackagePath: pkg, PackageSHA256: sum, KubernetesVersion: m.KubernetesVersion,
@@ -172,6 +106,9 @@ func InstallPackage(ctx context.Context, r *Run) error {
 		}
 		if f.Path == "config/containerd-config.toml" {
 			data = RenderContainerdConfig(data, r.Opts.RuntimeBinary, r.ImageRepository)
+			if r.usesRegistry(m) {
+				data = RenderRegistryConfigPath(data)
+			}
 		}
 		want := sha256Hex(data)
 		in.Files = append(in.Files, InstalledFile{Path: dest, SHA256: want})

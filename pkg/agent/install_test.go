@@ -3,7 +3,6 @@ package agent
 import (
 	"bytes"
 	"context"
-	"net/url"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -11,7 +10,9 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/edgeops/edgeops/bundles"
 	"github.com/edgeops/edgeops/pkg/bundle"
+	"github.com/edgeops/edgeops/pkg/contract"
 )
 
 // fakeHost records commands and plays containerd's image store: an image
@@ -71,7 +72,7 @@ func packTestBundle(t *testing.T, path string, kubelet string) {
 		{Path: "manifests/flannel.yaml", Mode: 0o644, Data: []byte("kind: List\n")},
 		{Path: "images/pause.tar", Mode: 0o644, Data: []byte("registry.k8s.io/pause:3.10.1")},
 	}
-	base := bundle.Manifest{KubernetesVersion: "v1.34.4", OS: runtime.GOOS, Arch: runtime.GOARCH,
+	base := bundle.Manifest{KubernetesVersion: bundles.KubernetesVersion(), OS: runtime.GOOS, Arch: runtime.GOARCH,
 		Images: []bundle.Image{{Name: "registry.k8s.io/pause:3.10.1", File: "images/pause.tar"}}}
 	if _, err := bundle.Pack(context.Background(), path, base, members); err != nil {
 		t.Fatal(err)
@@ -124,7 +125,7 @@ func TestInstallPackage(t *testing.T) {
 		t.Error("extracted package left behind")
 	}
 	in, err := h.LoadInstalled()
-	if err != nil || in == nil || in.KubernetesVersion != "v1.34.4" || len(in.Images) != 1 || in.Images[0].Tags[0] != "reg.local/k8s/pause:3.10.1" {
+	if err != nil || in == nil || in.KubernetesVersion != bundles.KubernetesVersion() || len(in.Images) != 1 || in.Images[0].Tags[0] != "reg.local/k8s/pause:3.10.1" {
 		t.Fatalf("installed.json %+v %v", in, err)
 	}
 
@@ -253,11 +254,11 @@ func TestCacheName(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.url, func(t *testing.T) {
-			u, err := url.Parse(tt.url)
+			src, err := contract.ParseSource(tt.url)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got := cacheName(u); got != tt.want {
+			if got := cacheName(src); got != tt.want {
 				t.Errorf("cacheName(%s) = %q, want %q", tt.url, got, tt.want)
 			}
 		})

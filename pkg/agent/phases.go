@@ -16,6 +16,8 @@ const (
 // PrePhases run before kubeadm's preflight, on init and join alike.
 func PrePhases() []Phase {
 	return []Phase{
+		{Name: PhaseCheckPackage, Short: "Fetch the install package (file, http(s), ftp); check its sha256, OS/arch and Kubernetes version; unpack it: a refused package leaves the host as it was",
+			Run: CheckPackage},
 		{Name: PhasePrepareNode, Short: "Turn swap off, load kernel modules, set sysctls, check hostname and clock",
 			Run: func(ctx context.Context, r *Run) error { return PrepareNode(ctx, r, r.NodeName) }},
 		{Name: PhaseInstallPackage, Short: "Verify the install package; install binaries, units and configs; start containerd; import images",

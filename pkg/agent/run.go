@@ -40,6 +40,11 @@ type Run struct {
 	NodeName string
 	// Secrets init chose, for the join information (empty when a phase runs alone).
 	Secrets InitSecrets
+	// KubernetesVersion is init's --kubernetes-version (or its --config's);
+	// empty or stable: the package's. A join takes the cluster's.
+	KubernetesVersion string
+	// pkg is the install package once check-package has accepted it.
+	pkg *checkedPackage
 }
 
 // Kubeconfig is the credential a post-kubeadm phase uses: the admin's on a
