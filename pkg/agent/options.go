@@ -57,7 +57,7 @@ func NewOptions() *Options {
 // AddFlags adds the flags init and join share.
 func (o *Options) AddFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.InstallPkgPath, FlagInstallPkgPath, o.InstallPkgPath,
-		"Install package (edgeops bundle): a local file or an http(s) URL. Empty: use what is already installed.")
+		"Install package (edgeops bundle): a local file, an http(s):// or an ftp://[user[:password]@]host[:port]/path URL (plain http and ftp need --install-pkg-sha256). Empty: use what is already installed.")
 	fs.StringVar(&o.InstallPkgPathFile, FlagInstallPkgPathFile, o.InstallPkgPathFile,
 		"Root-only file whose content is the --install-pkg-path value (keeps a signed URL out of the process list).")
 	fs.StringVar(&o.InstallPkgSHA256, FlagInstallPkgSHA256, o.InstallPkgSHA256,
