@@ -72,9 +72,9 @@ func progressLog(h *Host, src contract.Source) func(done, total int64) {
 		}
 		last = time.Now()
 		if total > 0 {
-			h.Logf("[install-package] %s: %.1f of %.1f MiB (%d%%)", src, float64(done)/mib, float64(total)/mib, done*100/total)
+			h.Logf("[check-package] %s: %.1f of %.1f MiB (%d%%)", src, float64(done)/mib, float64(total)/mib, done*100/total)
 		} else {
-			h.Logf("[install-package] %s: %.1f MiB", src, float64(done)/mib)
+			h.Logf("[check-package] %s: %.1f MiB", src, float64(done)/mib)
 		}
 	}
 }

@@ -125,7 +125,7 @@ func fetchAndCheck(ctx context.Context, r *Run, src contract.Source, want string
 			undo.add(p.path)
 		}
 		part := p.path + ".part"
-		r.Host.Logf("[install-package] downloading %s", src)
+		r.Host.Logf("[check-package] downloading %s", src)
 		if err := download(ctx, r.Host, src, p.path, want); err != nil {
 			if st, serr := os.Stat(part); serr == nil && st.Size() > 0 && !errors.Is(err, bundle.ErrCorrupt) && !isPermanent(err) {
 				// A broken transfer: keep what arrived, the next run resumes it.
@@ -190,7 +190,7 @@ func fetchAndCheck(ctx context.Context, r *Run, src contract.Source, want string
 		undo.add(made[i])
 	}
 	undo.add(dir)
-	r.Host.Logf("[install-package] verifying and extracting %s (kubernetes %s)", filepath.Base(p.path), p.m.KubernetesVersion)
+	r.Host.Logf("[check-package] verifying and extracting %s (kubernetes %s)", filepath.Base(p.path), p.m.KubernetesVersion)
 	if err := bundle.Extract(ctx, p.path, dir); err != nil {
 		return nil, fmt.Errorf("package %s is damaged: %w: copy or download it again (or rebuild it with 'make bundle')", src, err)
 	}
