@@ -62,6 +62,7 @@ func (inv *Inventory) resolvePaths() {
 	r(&c.InstallPackage.Path)
 	r(&c.EdgeManifestsDir)
 	r(&c.CNIManifest)
+	r(&c.ContainerRuntime.RegistryCAFile)
 	r(&c.Kubeadm.PatchesDir)
 	resolveSSH(&inv.SSH, r)
 	for _, h := range inv.Hosts {

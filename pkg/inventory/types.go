@@ -81,6 +81,11 @@ func (p InstallPackage) Source() string {
 type ContainerRuntime struct {
 	// RuntimeBinary is a runc binary path on the hosts, passed to edgeadm as --runtime-binary.
 	RuntimeBinary string `yaml:"runtimeBinary" json:"runtimeBinary,omitempty"`
+	// RegistryCAFile is a local PEM file, the CA of the registry in
+	// imageRepository; edgeops copies it to the hosts (edgeadm --registry-ca-file).
+	RegistryCAFile string `yaml:"registryCAFile" json:"registryCAFile,omitempty"`
+	// InsecureRegistries (host[:port]) are reached over plain http (edgeadm --insecure-registry).
+	InsecureRegistries []string `yaml:"insecureRegistries" json:"insecureRegistries,omitempty"`
 }
 
 // Kubeadm passes configuration through to kubeadm.

@@ -120,6 +120,15 @@ func (v *validator) cluster() {
 	if rb := c.ContainerRuntime.RuntimeBinary; rb != "" && (!strings.HasPrefix(rb, "/") || strings.ContainsAny(rb, " \t\n")) {
 		v.fail("cluster.containerRuntime.runtimeBinary", rb, "invalid", "an absolute path on the hosts, such as /usr/local/sbin/runc")
 	}
+	if c.ContainerRuntime.RegistryCAFile != "" {
+		v.localFile("cluster.containerRuntime.registryCAFile", c.ContainerRuntime.RegistryCAFile)
+	}
+	for i, r := range c.ContainerRuntime.InsecureRegistries {
+		// A registry host as containerd's certs.d names it: imageRepository's first element.
+		if strings.Contains(r, "/") || !imageRepoRE.MatchString(r) {
+			v.fail(fmt.Sprintf("cluster.containerRuntime.insecureRegistries[%d]", i), r, "invalid", "a registry host[:port] without scheme or path, such as 10.0.0.5:5000")
+		}
+	}
 	if c.Kubeadm.PatchesDir != "" {
 		v.localDir("cluster.kubeadm.patchesDir", c.Kubeadm.PatchesDir)
 	}

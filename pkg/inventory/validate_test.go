@@ -81,6 +81,8 @@ func TestValidationRules(t *testing.T) {
 		{"edge manifests dir missing", edits("name: demo", "name: demo\n  edgeManifestsDir: nodir"), "cluster.edgeManifestsDir", "folder not found", 3},
 		{"cni manifest missing", edits("name: demo", "name: demo\n  cniManifest: calico.yaml"), "cluster.cniManifest", "file not found", 3},
 		{"patches dir is a file", edits("name: demo", "name: demo\n  kubeadm: {patchesDir: cni.yaml}"), "cluster.kubeadm.patchesDir", "not a folder", 3},
+		{"registry CA file missing", edits("name: demo", "name: demo\n  containerRuntime: {registryCAFile: ca.pem}"), "cluster.containerRuntime.registryCAFile", "file not found", 3},
+		{"insecure registry with scheme", edits("name: demo", "name: demo\n  containerRuntime: {insecureRegistries: ['http://10.0.0.5:5000']}"), "cluster.containerRuntime.insecureRegistries[0]", "invalid", 3},
 		{"runtime binary relative", edits("name: demo", "name: demo\n  containerRuntime: {runtimeBinary: runc}"), "cluster.containerRuntime.runtimeBinary", "invalid", 3},
 		{"tagged scalar that does not decode", edits("name: demo", "name: !!int demo"), "cluster.name", "invalid", 2},
 		{"kubeadm arg malformed", edits("name: demo", "name: demo\n  kubeadm: {initArgs: [v=5]}"), "cluster.kubeadm.initArgs[0]", "invalid", 3},

@@ -16,6 +16,7 @@ const (
 	edgeManifestsDir = StateDir + "/edge-manifests"
 	cniManifestPath  = StateDir + "/cni.yaml"
 	patchesDir       = StateDir + "/patches"
+	registryCAPath   = StateDir + "/registry-ca.pem"
 	// packageURLFile holds a package URL with a query string (a signed
 	// URL's signature is a credential): root-only, never in argv.
 	packageURLFile = contract.PackageURLFile
@@ -41,11 +42,11 @@ func packageSource(pkg string) contract.Source {
 }
 
 // packageArch reads the architecture from the package's file name
-// (edgeops-bundle-<k8s>-linux-<arch>.tar.gz); "" when it does not say.
+// (edgeops-bundle-<k8s>-linux-<arch>[-noimages].tar.gz); "" when it does not say.
 func packageArch(pkg string) string {
 	// A signed URL's query is not part of the name.
 	base := packageSource(pkg).FileName()
-	base = strings.TrimSuffix(base, ".tar.gz")
+	base = strings.TrimSuffix(strings.TrimSuffix(base, ".tar.gz"), "-noimages") // bundle.NoImagesSuffix
 	i := strings.LastIndex(base, "-linux-")
 	if i < 0 {
 		return ""
@@ -164,6 +165,12 @@ func commonArgs(s *State) []string {
 	}
 	if c.Kubeadm.PatchesDir != "" {
 		a = append(a, "--patches", patchesDir)
+	}
+	if c.ContainerRuntime.RegistryCAFile != "" {
+		a = append(a, flag(contract.FlagRegistryCAFile), registryCAPath)
+	}
+	for _, r := range c.ContainerRuntime.InsecureRegistries {
+		a = append(a, flag(contract.FlagInsecureRegistry), r)
 	}
 	return a
 }

@@ -266,8 +266,9 @@ func TestEdgeadmArgs(t *testing.T) {
 		KubernetesVersion: "v1.34.4", PodCIDR: "10.244.0.0/16", ServiceCIDR: "10.96.0.0/12",
 		ImageRepository: "registry.local", ControlPlaneEndpoint: "vip.example:6443",
 		APIServerCertExtraSANs: []string{"a.example", "10.0.0.100"}, EnableEdge: &no,
-		ContainerRuntime: inventory.ContainerRuntime{RuntimeBinary: "/usr/local/sbin/runc-lab"},
-		Kubeadm:          inventory.Kubeadm{InitArgs: []string{"--v=2"}, JoinArgs: []string{"--v=3"}},
+		ContainerRuntime: inventory.ContainerRuntime{RuntimeBinary: "/usr/local/sbin/runc-lab",
+			RegistryCAFile: "/home/u/ca.pem", InsecureRegistries: []string{"10.0.0.5:5000"}},
+		Kubeadm: inventory.Kubeadm{InitArgs: []string{"--v=2"}, JoinArgs: []string{"--v=3"}},
 	}}
 	m := &inventory.Host{Address: "10.0.0.1", Role: inventory.RoleMaster, Hostname: "m1"}
 	m2 := &inventory.Host{Address: "10.0.0.2", Role: inventory.RoleMaster, InternalAddress: "192.168.0.2", Hostname: "m2"}
@@ -288,10 +289,12 @@ func TestEdgeadmArgs(t *testing.T) {
 			"--kubernetes-version v1.34.4", "--pod-network-cidr 10.244.0.0/16", "--service-cidr 10.96.0.0/12",
 			"--image-repository registry.local", "--control-plane-endpoint vip.example:6443",
 			"--apiserver-cert-extra-sans a.example,10.0.0.100", "--apiserver-advertise-address 10.0.0.1",
-			"--runtime-binary /usr/local/sbin/runc-lab", "--v=2"}, []string{"--v=3"}},
+			"--runtime-binary /usr/local/sbin/runc-lab", "--registry-ca-file /var/lib/edgeops/registry-ca.pem",
+			"--insecure-registry 10.0.0.5:5000", "--v=2"}, []string{"--v=3", "/home/u/ca.pem"}},
 		{"init single", initArgs(s, s.Hosts[0], false), []string{"init --skip-token-print --install-pkg-path"}, []string{"--upload-certs"}},
 		{"join master", joinArgs(s, s.Hosts[1]), []string{"join --join-info-file /etc/edgeadm/join-info.json --control-plane --apiserver-advertise-address 192.168.0.2", "--node-name m2", "--v=3"}, []string{"--node-role", "--v=2"}},
-		{"join edge", joinArgs(s, s.Hosts[2]), []string{"--node-role edge", "--node-name e1", "--runtime-binary /usr/local/sbin/runc-lab"}, []string{"--control-plane"}},
+		{"join edge", joinArgs(s, s.Hosts[2]), []string{"--node-role edge", "--node-name e1", "--runtime-binary /usr/local/sbin/runc-lab",
+			"--registry-ca-file /var/lib/edgeops/registry-ca.pem", "--insecure-registry 10.0.0.5:5000"}, []string{"--control-plane"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -379,6 +382,7 @@ func TestPackageNames(t *testing.T) {
 		{"/a/b/edgeops-bundle-v1.34.4-linux-amd64.tar.gz", "/var/lib/edgeops/packages/edgeops-bundle-v1.34.4-linux-amd64.tar.gz", "amd64"},
 		{"https://example.com/p/edgeops-bundle-v1.34.4-linux-arm64.tar.gz", "https://example.com/p/edgeops-bundle-v1.34.4-linux-arm64.tar.gz", "arm64"},
 		{"/tmp/custom.tar.gz", "/var/lib/edgeops/packages/custom.tar.gz", ""},
+		{"/a/edgeops-bundle-v1.37.2-linux-amd64-noimages.tar.gz", "/var/lib/edgeops/packages/edgeops-bundle-v1.37.2-linux-amd64-noimages.tar.gz", "amd64"},
 	}
 	for _, tt := range tests {
 		if got := remotePackage(tt.pkg); got != tt.remote {

@@ -50,7 +50,7 @@ done
 if [ -x %[1]s ]; then %[1]s reset --force; fi
 rm -f %[1]s %[2]s %[3]s %[8]s
 rmdir /etc/edgeadm 2>/dev/null || true
-rm -rf %[4]s %[5]s %[6]s %[7]s
+rm -rf %[4]s %[5]s %[6]s %[7]s %[9]s
 # A non-root SSH user's uploads went through its private staging folder.
 if [ -n "${SUDO_USER:-}" ] && [ "$SUDO_USER" != root ]; then
   home=$(getent passwd "$SUDO_USER" | cut -d: -f6)
@@ -63,7 +63,7 @@ done
 if command -v pgrep >/dev/null 2>&1 && pgrep -x kubelet >/dev/null 2>&1; then left="$left kubelet-running"; fi
 if [ -n "$left" ]; then echo "result left$left"; exit 0; fi
 if [ "$had" = 1 ]; then echo "result reset"; else echo "result clean"; fi
-`, EdgeadmPath, joininfo.DefaultPath, DoneMarker, PackagesDir, edgeManifestsDir, cniManifestPath, patchesDir, JoiningMarker)
+`, EdgeadmPath, joininfo.DefaultPath, DoneMarker, PackagesDir, edgeManifestsDir, cniManifestPath, patchesDir, JoiningMarker, registryCAPath)
 }
 
 // resetOutcome reads resetScript's last line: what was left (nil when

@@ -46,6 +46,9 @@ func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
 	if h == s.Leader() && c.CNIManifest != "" {
 		files = append(files, file{c.CNIManifest, cniManifestPath, 0o600})
 	}
+	if c.ContainerRuntime.RegistryCAFile != "" {
+		files = append(files, file{c.ContainerRuntime.RegistryCAFile, registryCAPath, 0o600})
+	}
 	for _, d := range []struct{ local, remote string }{{c.EdgeManifestsDir, edgeManifestsDir}, {c.Kubeadm.PatchesDir, patchesDir}} {
 		if d.local == "" || (d.remote == edgeManifestsDir && h != s.Leader()) {
 			continue
