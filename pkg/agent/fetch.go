@@ -31,9 +31,9 @@ func download(ctx context.Context, h *Host, src contract.Source, dst, sha string
 		}
 		part := dst + ".part"
 		if err := defaultFTPFetcher.fetch(ctx, src, part, progress); err != nil {
-			return redact(fmt.Errorf("fetch %s: %w", src, err), src)
+			return redact(err, src)
 		}
-		return finishDownload(src, part, dst, sha)
+		return finishDownload(part, dst, sha)
 	}
 	return fmt.Errorf("%s: not a download", src)
 }
@@ -41,24 +41,21 @@ func download(ctx context.Context, h *Host, src contract.Source, dst, sha string
 // finishDownload checks the sha256 of a complete part file and renames it
 // into place; a mismatch removes it (a resumed download must not build on
 // bytes that are wrong).
-func finishDownload(src contract.Source, part, dst, sha string) error {
+func finishDownload(part, dst, sha string) error {
 	if sha != "" {
 		got, _, err := bundle.FileSHA256(part)
 		if err != nil {
-			return fmt.Errorf("fetch %s: %w", src, err)
+			return err
 		}
 		if got != sha {
 			os.Remove(part)
-			return fmt.Errorf("fetch %s: %w: sha256 is %s, want %s", src, bundle.ErrCorrupt, got, sha)
+			return fmt.Errorf("%w: sha256 is %s, want %s", bundle.ErrCorrupt, got, sha)
 		}
 	}
 	if err := os.Chmod(part, 0o600); err != nil {
-		return fmt.Errorf("fetch %s: %w", src, err)
+		return err
 	}
-	if err := os.Rename(part, dst); err != nil {
-		return fmt.Errorf("fetch %s: %w", src, err)
-	}
-	return nil
+	return os.Rename(part, dst)
 }
 
 // progressLog reports a download every few seconds and at its end.

@@ -33,6 +33,10 @@ func RunPhases(ctx context.Context, r *Run, workflow string, phases []Phase, ski
 		}
 		start := time.Now()
 		if err := p.Run(ctx, r); err != nil {
+			if p.Name == PhaseCheckPackage {
+				// It refuses before anything changes: there is nothing to reset.
+				return t, fmt.Errorf("%s phase %s: %w (nothing on this host was changed)", workflow, p.Name, err)
+			}
 			return t, fmt.Errorf("%s phase %s: %w (fix the cause, then run 'edgeadm reset --force' and retry)", workflow, p.Name, err)
 		}
 		d := time.Since(start)
