@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"net/url"
 	"strings"
 	"text/template"
 
@@ -112,7 +111,7 @@ func joinExtras(o *agent.Options) []string {
 	switch {
 	case o.InstallPkgPathFile != "":
 		a = append(a, "--"+contract.FlagInstallPkgPath, pkgPlaceholder)
-	case o.InstallPkgPath != "" && hasQuery(o.InstallPkgPath):
+	case o.InstallPkgPath != "" && hasSecret(o.InstallPkgPath):
 		a = append(a, "--"+contract.FlagInstallPkgPath, pkgPlaceholder)
 	case o.InstallPkgPath != "":
 		a = append(a, "--"+contract.FlagInstallPkgPath, o.InstallPkgPath)
@@ -123,10 +122,11 @@ func joinExtras(o *agent.Options) []string {
 	return a
 }
 
-// hasQuery reports a URL with a query string (a signed URL's is a credential).
-func hasQuery(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && u.Scheme != "" && u.RawQuery != ""
+// hasSecret reports a package URL with a credential (a signed URL's query,
+// an ftp password) that a printed command line must not show.
+func hasSecret(s string) bool {
+	src, err := contract.ParseSource(s)
+	return err != nil || src.HasSecret()
 }
 
 // installedSummary replaces kubeadm's "You should now deploy a pod network" paragraph.

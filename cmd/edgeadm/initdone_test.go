@@ -75,6 +75,8 @@ func TestPrintedJoinWorks(t *testing.T) {
 			wantPkg: pkgPlaceholder, wantEdge: true, wantNoInPrint: []string{"/var/lib/edgeops/packages/url"}},
 		{name: "signed URL", opts: opts(func(o *agent.Options) { o.InstallPkgPath = "https://m/pkg.tgz?X-Sig=s3cr3t" }),
 			wantPkg: pkgPlaceholder, wantEdge: true, wantNoInPrint: []string{"s3cr3t"}},
+		{name: "ftp URL with a password", opts: opts(func(o *agent.Options) { o.InstallPkgPath = "ftp://bob:hunter2@mirror/pkg.tgz" }),
+			wantPkg: pkgPlaceholder, wantEdge: true, wantNoInPrint: []string{"hunter2"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
