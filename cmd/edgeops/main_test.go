@@ -149,7 +149,7 @@ func TestBrokenInventoriesExit2(t *testing.T) {
 		{"CIDRs", strings.Replace(good, "name: demo", "name: demo\n  podCIDR: 10.96.0.0/16\n  serviceCIDR: 10.96.0.0/33", 1), []string{"cluster.serviceCIDR"}},
 		{"overlap", strings.Replace(good, "name: demo", "name: demo\n  podCIDR: 127.0.0.0/16", 1), []string{"hosts[0].address: \"127.0.0.1\": overlaps cluster.podCIDR"}},
 		{"HA without endpoint", strings.Replace(good, "role: edge", "role: master", 1), []string{"cluster.controlPlaneEndpoint"}},
-		{"install package", strings.Replace(good, "{path: pkg.tar.gz}", "{url: 'ftp://x/y', sha256: nothex}", 1), []string{"cluster.installPackage.url", "cluster.installPackage.sha256"}},
+		{"install package", strings.Replace(good, "{path: pkg.tar.gz}", "{url: 'sftp://x/y', sha256: nothex}", 1), []string{"cluster.installPackage.url", "cluster.installPackage.sha256"}},
 		{"identity files", strings.Replace(good, "[id_ed25519]", "[nokey, open_key]", 1), []string{"ssh.identityFiles[0]", "ssh.identityFiles[1]"}},
 		{"plain-text secret", strings.Replace(good, "  port:", "  password: hunter2\n  port:", 1), []string{"ssh.password"}},
 	}
