@@ -76,11 +76,19 @@ func TestAgentOnLabHosts(t *testing.T) {
 
 	l.resetBoth(ctx, before, "after the plain cluster")
 
+	// The edge YAML, customised: edgeadm manifests writes the package's on the
+	// master; one file replaced, one removed (empty), one added, on init and join.
+	ov := l.edgeOverrides(ctx, pkgM)
+	l.refuseBadEdgeDir(ctx, pkgM, before[master])
+
 	// Edge cluster. --skip-phases takes kubeadm's and edgeadm's phase names;
 	// the skipped join-info phase is then run alone as a phase subcommand.
 	initOut, _ = l.timed(ctx, master, "edgeadm init --enable-edge=true", fmt.Sprintf(
-		"%s init --install-pkg-path %s --runtime-binary %s --skip-token-print --apiserver-advertise-address %s --skip-phases=show-join-command,join-info 2>&1",
-		remoteEdgeadm, pkgM, runtimeBinary, master))
+		"%s init --install-pkg-path %s --runtime-binary %s --skip-token-print --apiserver-advertise-address %s --skip-phases=show-join-command,join-info --edge-manifests-dir %s 2>&1",
+		remoteEdgeadm, pkgM, runtimeBinary, master, overridesDir))
+	if want := ov.logLine(); !strings.Contains(initOut, want) {
+		t.Errorf("init did not report the overrides %q:\n%s", want, initOut)
+	}
 	if strings.Contains(initOut, "edgeadm join") || !strings.Contains(initOut, "skipping phase join-info") {
 		t.Errorf("--skip-phases=show-join-command,join-info not honoured:\n%s", initOut)
 	}
@@ -90,13 +98,14 @@ func TestAgentOnLabHosts(t *testing.T) {
 	l.timed(ctx, master, "edgeadm init phase join-info", remoteEdgeadm+" init phase join-info 2>&1")
 	l.copyJoinInfo(ctx, worker)
 	joinOut, _ = l.timed(ctx, worker, "edgeadm join --node-role edge", fmt.Sprintf(
-		"%s join --join-info-file /etc/edgeadm/join-info.json --node-role edge --install-pkg-path %s --runtime-binary %s 2>&1",
-		remoteEdgeadm, pkgW, runtimeBinary))
-	if !strings.Contains(joinOut, "lite-apiserver") {
-		t.Errorf("edge join said nothing about lite-apiserver:\n%s", joinOut)
+		"%s join --join-info-file /etc/edgeadm/join-info.json --node-role edge --install-pkg-path %s --runtime-binary %s --edge-manifests-dir %s 2>&1",
+		remoteEdgeadm, pkgW, runtimeBinary, overridesDir))
+	if !strings.Contains(joinOut, "lite-apiserver") || !strings.Contains(joinOut, ov.logLine()) {
+		t.Errorf("edge join said nothing about lite-apiserver or the overrides:\n%s", joinOut)
 	}
 	l.waitFor(ctx, "2 nodes Ready (edge)", readyCmd, 5*time.Minute, allReady(2))
-	l.checkEdge(ctx)
+	l.checkEdge(ctx, ov)
+	l.checkOverrides(ctx, ov)
 
 	l.resetBoth(ctx, before, "after the edge cluster")
 	l.must(ctx, worker, remoteEdgeadm+" reset --force")
@@ -146,7 +155,7 @@ func (l *lab) checkInitOutput(ctx context.Context, out string) joininfo.Info {
 // checkEdge: the edge node is labelled and tainted, the edge components
 // are applied with the right images, namespace and placement, the
 // controller settings are in place, and the control plane node is no edge node.
-func (l *lab) checkEdge(ctx context.Context) {
+func (l *lab) checkEdge(ctx context.Context, ov overrides) {
 	l.t.Helper()
 	node := strings.TrimSpace(l.must(ctx, worker, "hostname"))
 	labels := l.kubectl(ctx, "get node "+node+` -o jsonpath='{.metadata.labels.edgeops\.io/node-role} {.spec.taints[*].key}'`)
@@ -163,6 +172,9 @@ func (l *lab) checkEdge(ctx context.Context) {
 		{"DaemonSet/edge-health", "superedge.tencentcloudcr.com/superedge/edge-health:v0.9.0", `"edgeops.io/node-role":"edge"`},
 	}
 	for _, w := range want {
+		if ov.removed[w.obj] {
+			continue // checkOverrides checks it is absent
+		}
 		found := false
 		for _, line := range strings.Split(objs, "\n") {
 			if strings.HasPrefix(line, w.obj+" ") {
@@ -179,8 +191,11 @@ func (l *lab) checkEdge(ctx context.Context) {
 	// The DaemonSets' pods are scheduled onto the edge node (their images are not
 	// available here, so they cannot start; the node must stay Ready regardless).
 	pods := l.kubectl(ctx, `-n edge-system get pods -o jsonpath='{range .items[*]}{.metadata.name} {.spec.nodeName}{"\n"}{end}'`)
-	for _, ds := range []string{"tunnel-edge-", "edge-health-", "application-grid-wrapper-"} {
-		if !strings.Contains(pods, ds) || !strings.Contains(pods, node) {
+	for _, ds := range []string{"tunnel-edge", "edge-health", "application-grid-wrapper"} {
+		if ov.removed["DaemonSet/"+ds] {
+			continue
+		}
+		if !strings.Contains(pods, ds+"-") || !strings.Contains(pods, node) {
 			l.t.Errorf("no %s pod on edge node %s:\n%s", ds, node, pods)
 		}
 	}
