@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgeops/edgeops/pkg/joininfo"
 	"github.com/edgeops/edgeops/bundles"
+	"github.com/edgeops/edgeops/pkg/joininfo"
 )
 
 // TestAgentOnLabHosts: a plain cluster (init --enable-edge=false, join a
