@@ -67,6 +67,17 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		if r.KubeletResolvConf != "" {
 			agent.SetKubeletArg(&cfg.Join.NodeRegistration, "resolv-conf", r.KubeletResolvConf)
 		}
+		// kubeadm's control-plane preflight pulls the control-plane images
+		// under the cluster's repository: tag the package's images first.
+		if controlPlane && !skips["retag-images"] {
+			repo, err := agent.ClusterImageRepository(ctx, cfg)
+			if err != nil {
+				return fmt.Errorf("join: %w", err)
+			}
+			if err := agent.RetagUnder(ctx, r, repo); err != nil {
+				return fmt.Errorf("join: retag-images before kubeadm: %w", err)
+			}
+		}
 		if err := agent.PrepareCgroups(host, &cfg.Join.NodeRegistration, &cfg.Join.Patches); err != nil {
 			return fmt.Errorf("join: %w", err)
 		}

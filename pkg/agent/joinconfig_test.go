@@ -161,8 +161,10 @@ nodeRegistration:
 			wantErr: "can not mix '--config' with arguments [token]",
 		},
 		{
-			name:    "nothing given, no file",
-			s:       JoinSettings{LoadInfo: func() (joininfo.Info, error) { return joininfo.Info{}, errors.New("read /etc/edgeadm/join-info.json: no such file") }},
+			name: "nothing given, no file",
+			s: JoinSettings{LoadInfo: func() (joininfo.Info, error) {
+				return joininfo.Info{}, errors.New("read /etc/edgeadm/join-info.json: no such file")
+			}},
 			wantErr: "join-info.json",
 		},
 	}

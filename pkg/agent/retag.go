@@ -24,6 +24,17 @@ func RetagForCluster(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
+	return RetagUnder(ctx, r, repo)
+}
+
+// RetagUnder tags the package's images under repo (the cluster's image
+// repository); a control-plane join needs this before kubeadm's preflight
+// pulls its images, so it learns repo through discovery (ClusterImageRepository).
+func RetagUnder(ctx context.Context, r *Run, repo string) error {
+	in := r.installed()
+	if in == nil {
+		return nil
+	}
 	if in.ImageSource == bundle.ImagesFromRegistry {
 		return joinRegistryImages(ctx, r, in, repo)
 	}
