@@ -49,6 +49,9 @@ func (s *seed) sh(ctx context.Context, host, cmd string) string {
 	s.t.Helper()
 	start := time.Now()
 	out, err := s.run(ctx, host, "cd "+seedDir+" && "+cmd+" 2>&1")
+	// init prints the secrets before the test has read them: learn them from the output first.
+	s.secrets = append(s.secrets, submatches(tokenRe, out)...)
+	s.secrets = append(s.secrets, submatches(certKeyRe, out)...)
 	s.t.Logf("host %s: [root@%s ~]# %s\n(%s)\n%s", host, host, s.redact(cmd), time.Since(start).Round(time.Millisecond), s.redact(out))
 	if err != nil {
 		s.t.Fatalf("host %s: %s: %v", host, s.redact(cmd), err)
@@ -191,6 +194,17 @@ func (s *seed) resetSeed(ctx context.Context, before map[string]string, when str
 	for _, h := range []string{seedHost1, seedHost2} {
 		s.assertClean(ctx, h, before[h], when)
 	}
+}
+
+// submatches lists the secrets re finds in s; kubeadm's "<value withheld>" is none.
+func submatches(re *regexp.Regexp, s string) []string {
+	var out []string
+	for _, m := range re.FindAllStringSubmatch(s, -1) {
+		if !strings.HasPrefix(m[1], "<") {
+			out = append(out, m[1])
+		}
+	}
+	return out
 }
 
 func submatch(re *regexp.Regexp, s string) string {
