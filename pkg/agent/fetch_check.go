@@ -198,6 +198,17 @@ func fetchAndCheck(ctx context.Context, r *Run, src contract.Source, want string
 	return p, nil
 }
 
+// dropUnpacked removes the unpacked package when the phases are over:
+// install-package removes it itself, but a check run alone ('edgeadm init
+// phase check-package'), a skipped install or a failure in between must not
+// leave the package's files behind.
+func (r *Run) dropUnpacked() {
+	if r.pkg != nil && r.pkg.unpacked != "" {
+		os.RemoveAll(r.pkg.unpacked)
+		r.pkg.unpacked = ""
+	}
+}
+
 // isPermanent reports a download error another attempt would not fix.
 func isPermanent(err error) bool {
 	var perm errFTPPermanent

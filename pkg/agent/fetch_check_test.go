@@ -143,6 +143,20 @@ func TestCheckPackage(t *testing.T) {
 	}
 }
 
+// A check run alone (a phase subcommand) keeps the download, not the unpacked files.
+func TestCheckPackageAloneLeavesNoUnpackedFiles(t *testing.T) {
+	root := t.TempDir()
+	packTestBundle(t, filepath.Join(root, "p.tar.gz"), "kubelet-1")
+	r := &Run{Host: &Host{Root: root, Cmd: &fakeHost{images: map[string]bool{}}, Log: &bytes.Buffer{}},
+		Opts: &Options{InstallPkgPath: "/p.tar.gz"}, Workflow: "init"}
+	if _, err := RunPhases(context.Background(), r, "init", []Phase{{Name: PhaseCheckPackage, Run: CheckPackage}}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(root, extractDir)); err == nil {
+		t.Errorf("%s left after the phase", extractDir)
+	}
+}
+
 func errString(err error) string {
 	if err == nil {
 		return ""

@@ -25,6 +25,7 @@ type Timing struct {
 // time of each. The error names the failed phase and says what to do.
 func RunPhases(ctx context.Context, r *Run, workflow string, phases []Phase, skip map[string]bool) ([]Timing, error) {
 	var t []Timing
+	defer r.dropUnpacked()
 	for _, p := range phases {
 		if skip[p.Name] {
 			r.Host.Logf("[%s] skipping phase %s", workflow, p.Name)
