@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -78,7 +79,7 @@ func progressLog(h *Host, src contract.Source) func(done, total int64) {
 
 // progressReader counts what passes through it.
 type progressReader struct {
-	r           interface{ Read([]byte) (int, error) }
+	r           io.Reader
 	done, total int64
 	fn          func(done, total int64)
 }

@@ -87,8 +87,6 @@ func (c *conns) closeAll() {
 }
 
 func (f ftpFetcher) once(ctx context.Context, src contract.Source, part string, progress func(done, total int64)) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	var open conns
 	stop := context.AfterFunc(ctx, open.closeAll)
 	defer stop()
