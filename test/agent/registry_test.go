@@ -131,10 +131,10 @@ func registryTLS(t *testing.T) (caPEM []byte, cert tls.Certificate) {
 }
 
 // startRegistry serves go-containerregistry's registry (blobs on disk under
-// a temporary folder) over TLS on the lab gateway, with an access log.
-func startRegistry(t *testing.T) (addr string, caPEM []byte, alog *accessLog) {
+// a temporary folder) on the lab gateway, with an access log: over TLS with
+// a CA of its own (returned), or over plain http (caPEM nil).
+func startRegistry(t *testing.T, useTLS bool) (addr string, caPEM []byte, alog *accessLog) {
 	t.Helper()
-	caPEM, cert := registryTLS(t)
 	ln, err := net.Listen("tcp", net.JoinHostPort(regGateway, "0"))
 	if err != nil {
 		t.Fatalf("listen on the lab gateway %s: %v", regGateway, err)
@@ -142,9 +142,15 @@ func startRegistry(t *testing.T) (addr string, caPEM []byte, alog *accessLog) {
 	alog = &accessLog{}
 	reg := registry.New(registry.WithBlobHandler(registry.NewDiskBlobHandler(t.TempDir())),
 		registry.Logger(log.New(io.Discard, "", 0)))
-	srv := &http.Server{Handler: alog.wrap(reg), TLSConfig: &tls.Config{Certificates: []tls.Certificate{cert}},
-		ReadHeaderTimeout: 30 * time.Second}
-	go srv.ServeTLS(ln, "", "")
+	srv := &http.Server{Handler: alog.wrap(reg), ReadHeaderTimeout: 30 * time.Second}
+	if useTLS {
+		var cert tls.Certificate
+		caPEM, cert = registryTLS(t)
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}}
+		go srv.ServeTLS(ln, "", "")
+	} else {
+		go srv.Serve(ln)
+	}
 	t.Cleanup(func() { srv.Close() })
 	return ln.Addr().String(), caPEM, alog
 }
@@ -165,6 +171,10 @@ func pushPackageImages(ctx context.Context, t *testing.T, full, repo string, caP
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(caPEM)
 	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool}}
+	var opts []name.Option
+	if caPEM == nil {
+		opts = append(opts, name.Insecure) // plain http
+	}
 	seen := map[string]bool{}
 	var pushed []string
 	for _, img := range b.Manifest().Images {
@@ -182,7 +192,7 @@ func pushPackageImages(ctx context.Context, t *testing.T, full, repo string, caP
 		if err != nil {
 			t.Fatalf("load %s from %s: %v", img.Name, img.File, err)
 		}
-		ref, err := name.NewTag(dst)
+		ref, err := name.NewTag(dst, opts...)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -212,8 +222,9 @@ func (l *lab) noImagesPackage() string {
 	return p
 }
 
-// TestAgentRegistry: the online install. A real registry on the lab
-// gateway (TLS, its own CA) holds the full package's images; the image-less
+// TestAgentRegistry: the online install, twice: a real registry on the lab
+// gateway over TLS with its own CA (--registry-ca-file), then one over plain
+// http (--insecure-registry), holds the full package's images; the image-less
 // package is staged; init --image-repository <registry>/k8s on host 1 and a
 // join on host 2 pull every image from it: nodes Ready, CoreDNS and flannel
 // run, containerd's images on both hosts carry the registry's names, and the
@@ -235,36 +246,59 @@ func TestAgentRegistry(t *testing.T) {
 		t.Fatalf("verify the image-less package: %v", err)
 	}
 
-	addr, caPEM, alog := startRegistry(t)
-	repo := addr + "/k8s"
-	pushed := pushPackageImages(ctx, t, full, repo, caPEM)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
-		t.Fatal(err)
-	}
-
 	pkg := map[string]string{}
 	for _, h := range []string{regMaster, regWorker} {
 		pkg[h] = l.stage(ctx, h)
-		l.upload(ctx, h, caFile, regCAPath, "0644")
 		l.must(ctx, h, remoteEdgeadm+" reset --force")
 	}
 	defer func() {
 		for _, h := range []string{regWorker, regMaster} {
-			l.timed(context.Background(), h, "edgeadm reset --force", remoteEdgeadm+" reset --force 2>&1")
-			if out := l.must(context.Background(), h, "ls /etc/containerd 2>&1 || true"); !strings.Contains(out, "No such file") {
+			l.must(context.Background(), h, remoteEdgeadm+" reset --force 2>&1")
+		}
+	}()
+	for _, mode := range []struct {
+		name   string
+		tls    bool
+		scheme string
+	}{{"https with the registry's own CA (--registry-ca-file)", true, "https"}, {"plain http (--insecure-registry)", false, "http"}} {
+		t.Logf("=== online install, registry over %s", mode.name)
+		addr, caPEM, alog := startRegistry(t, mode.tls)
+		repo := addr + "/k8s"
+		pushed := pushPackageImages(ctx, t, full, repo, caPEM)
+		regFlag := "--insecure-registry " + addr
+		if mode.tls {
+			if err := os.WriteFile(caFile, caPEM, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, h := range []string{regMaster, regWorker} {
+				l.upload(ctx, h, caFile, regCAPath, "0644")
+			}
+			regFlag = "--registry-ca-file " + regCAPath
+		}
+		l.onlineInstall(ctx, pkg, addr, mode.scheme, regFlag, pushed, alog)
+		for _, h := range []string{regWorker, regMaster} {
+			l.timed(ctx, h, "edgeadm reset --force", remoteEdgeadm+" reset --force 2>&1")
+			if out := l.must(ctx, h, "ls /etc/containerd 2>&1 || true"); !strings.Contains(out, "No such file") {
 				t.Errorf("host %s: reset left /etc/containerd: %s", h, out)
 			}
 		}
-	}()
+	}
+}
 
+// onlineInstall runs init (host 1) and join (host 2) with the image-less
+// package against the registry at addr and checks that every image came from it.
+func (l *lab) onlineInstall(ctx context.Context, pkg map[string]string, addr, scheme, regFlag string, pushed []string, alog *accessLog) {
+	t := l.t
+	t.Helper()
+	repo := addr + "/k8s"
 	l.timed(ctx, regMaster, "edgeadm init --image-repository "+repo, fmt.Sprintf(
-		"%s init --enable-edge=false --image-repository %s --registry-ca-file %s --install-pkg-path %s --runtime-binary %s --skip-token-print --apiserver-advertise-address %s 2>&1",
-		remoteEdgeadm, repo, regCAPath, pkg[regMaster], runtimeBinary, regMaster))
+		"%s init --enable-edge=false --image-repository %s %s --install-pkg-path %s --runtime-binary %s --skip-token-print --apiserver-advertise-address %s 2>&1",
+		remoteEdgeadm, repo, regFlag, pkg[regMaster], runtimeBinary, regMaster))
 	l.copyJoinInfoFrom(ctx, regMaster, regWorker)
 	l.timed(ctx, regWorker, "edgeadm join", fmt.Sprintf(
-		"%s join --join-info-file /etc/edgeadm/join-info.json --node-role worker --enable-edge=false --registry-ca-file %s --install-pkg-path %s --runtime-binary %s 2>&1",
-		remoteEdgeadm, regCAPath, pkg[regWorker], runtimeBinary))
+		"%s join --join-info-file /etc/edgeadm/join-info.json --node-role worker --enable-edge=false %s --install-pkg-path %s --runtime-binary %s 2>&1",
+		remoteEdgeadm, regFlag, pkg[regWorker], runtimeBinary))
 
 	kubectl := func(args string) string { return kubectlCmd + " " + args }
 	l.waitOn(ctx, regMaster, "2 nodes Ready", readyCmd, 5*time.Minute, allReady(2))
@@ -307,7 +341,7 @@ func TestAgentRegistry(t *testing.T) {
 			}
 		}
 		t.Logf("host %s: crictl images:\n%s", h, l.must(ctx, h, "crictl images"))
-		if out := l.must(ctx, h, "cat /etc/containerd/certs.d/"+addr+"/hosts.toml"); !strings.Contains(out, `server = "https://`+addr+`"`) {
+		if out := l.must(ctx, h, "cat /etc/containerd/certs.d/"+addr+"/hosts.toml"); !strings.Contains(out, `server = "`+scheme+`://`+addr+`"`) {
 			t.Errorf("host %s: hosts.toml:\n%s", h, out)
 		}
 	}
