@@ -131,6 +131,13 @@ func (r *Run) checkImageSource(m *bundle.Manifest, pkg string) error {
 	if err := r.Opts.checkRegistryOptions(r.Host); err != nil {
 		return err
 	}
+	if host := RegistryHost(installRepository(r)); host != "" && r.Opts.RegistryCAFile != "" {
+		for _, h := range r.Opts.InsecureRegistries {
+			if h == host {
+				return fmt.Errorf("registry %s: give --%s or --%s, not both", host, FlagRegistryCAFile, FlagInsecureRegistry)
+			}
+		}
+	}
 	if !m.NoImages() || r.Workflow != "init" {
 		return nil // a joining node learns the repository from the cluster
 	}

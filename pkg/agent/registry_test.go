@@ -217,6 +217,7 @@ func TestInstallImagelessPackage(t *testing.T) {
 		{"default repository", Run{Workflow: "init", ImageRepository: DefaultImageRepository, Opts: &Options{}}, "carries no images"},
 		{"CA file missing", Run{Workflow: "init", ImageRepository: repo, Opts: &Options{RegistryCAFile: "/nope.pem"}}, "--registry-ca-file"},
 		{"CA file not PEM", Run{Workflow: "init", ImageRepository: repo, Opts: &Options{RegistryCAFile: "/not-a-ca.pem"}}, "no PEM certificate"},
+		{"CA and insecure for one registry", Run{Workflow: "init", ImageRepository: repo, Opts: &Options{RegistryCAFile: "/ca.pem", InsecureRegistries: []string{"10.0.0.5:5000"}}}, "not both"},
 		{"insecure registry with a scheme", Run{Workflow: "init", ImageRepository: repo, Opts: &Options{InsecureRegistries: []string{"http://10.0.0.5"}}}, "--insecure-registry"},
 	}
 	for _, tc := range refusals {
