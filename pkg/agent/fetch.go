@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -77,21 +76,6 @@ func progressLog(h *Host, src contract.Source) func(done, total int64) {
 	}
 }
 
-// progressReader counts what passes through it.
-type progressReader struct {
-	r           io.Reader
-	done, total int64
-	fn          func(done, total int64)
-}
-
-func (p *progressReader) Read(b []byte) (int, error) {
-	n, err := p.r.Read(b)
-	p.done += int64(n)
-	if n > 0 {
-		p.fn(p.done, p.total)
-	}
-	return n, err
-}
 
 // redactedError shows an error with the URL's password and query replaced,
 // keeping the original for errors.Is and errors.As.

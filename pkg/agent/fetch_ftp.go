@@ -13,6 +13,7 @@ import (
 
 	"github.com/jlaffaye/ftp"
 
+	"github.com/edgeops/edgeops/pkg/bundle"
 	"github.com/edgeops/edgeops/pkg/contract"
 )
 
@@ -165,7 +166,7 @@ func (f ftpFetcher) once(ctx context.Context, src contract.Source, part string, 
 		return errFTPPermanent{err}
 	}
 	body := &deadlineReader{r: resp, idle: f.idle}
-	n, err := io.Copy(out, &progressReader{r: body, done: offset, total: total, fn: progress})
+	n, err := io.Copy(out, bundle.NewProgressReader(body, offset, total, progress))
 	if err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()

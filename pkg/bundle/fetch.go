@@ -248,6 +248,12 @@ func parseContentRange(v string) (start, size int64, ok bool) {
 	return start, size, err1 == nil && err2 == nil
 }
 
+// NewProgressReader reads r and calls fn with the bytes read so far
+// (starting at done, as after a resume) and total after every read.
+func NewProgressReader(r io.Reader, done, total int64, fn func(done, total int64)) io.Reader {
+	return &progressReader{r: r, done: done, total: total, fn: fn}
+}
+
 type progressReader struct {
 	r           io.Reader
 	done, total int64
