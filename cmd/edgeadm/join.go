@@ -69,7 +69,9 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		}
 		// kubeadm's control-plane preflight pulls the control-plane images
 		// under the cluster's repository: tag the package's images first.
-		if controlPlane && !skips["retag-images"] {
+		// A node of an image-less package too: its kubelet's first sandbox
+		// needs pause from the cluster's registry as soon as kubeadm starts it.
+		if (controlPlane || r.PullsImagesFromRegistry()) && !skips["retag-images"] {
 			repo, err := agent.ClusterImageRepository(ctx, cfg)
 			if err != nil {
 				return fmt.Errorf("join: %w", err)

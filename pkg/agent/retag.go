@@ -30,6 +30,13 @@ func RetagForCluster(ctx context.Context, r *Run) error {
 // RetagUnder tags the package's images under repo (the cluster's image
 // repository); a control-plane join needs this before kubeadm's preflight
 // pulls its images, so it learns repo through discovery (ClusterImageRepository).
+// PullsImagesFromRegistry says the installed package has no images: the
+// node pulls them, pause included, from the cluster's repository.
+func (r *Run) PullsImagesFromRegistry() bool {
+	in := r.installed()
+	return in != nil && in.ImageSource == bundle.ImagesFromRegistry
+}
+
 func RetagUnder(ctx context.Context, r *Run, repo string) error {
 	in := r.installed()
 	if in == nil {
