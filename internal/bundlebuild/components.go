@@ -163,10 +163,19 @@ func (b *Builder) buildLocal(ctx context.Context, out binaries) (string, error) 
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
+	// edgeadm's own version, as make build stamps it ("dev" outside git).
+	own := "dev"
+	if d, err := exec.CommandContext(ctx, "git", "-C", b.Root, "describe", "--tags", "--always", "--dirty").Output(); err == nil && strings.TrimSpace(string(d)) != "" {
+		own = strings.TrimSpace(string(d))
+	}
 	for name, pkg := range map[string]string{"edgeadm": "./cmd/edgeadm", "pause": "./hack/images/pause", "iptables-wrapper": "./hack/images/iptables-wrapper"} {
 		start := now()
 		dst := filepath.Join(dir, name)
-		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", "-s -w -buildid= " + ld, "-o", dst, pkg}
+		flags := "-s -w -buildid= " + ld
+		if name == "edgeadm" {
+			flags += " -X main.version=" + own
+		}
+		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", flags, "-o", dst, pkg}
 		if _, err := b.goCmd(ctx, b.Root, []string{"CGO_ENABLED=0"}, args...); err != nil {
 			return "", fmt.Errorf("%s: %w", name, err)
 		}
