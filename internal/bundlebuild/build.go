@@ -32,7 +32,14 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 	if err := prefetch(); err != nil {
 		return nil, err
 	}
-	imgs, err := b.kubeadmImages(ctx, bins["kubeadm"], k8s)
+	edgeadmVersion, err := b.buildLocal(ctx, bins)
+	if err != nil {
+		return nil, err
+	}
+	// The images are the ones the installer asks for: edgeadm's kubeadm
+	// (v1.37 deploying a v1.36 control plane still pins its own etcd and
+	// CoreDNS), not the package's kubeadm binary.
+	imgs, err := b.kubeadmImages(ctx, bins["edgeadm"], k8s)
 	if err != nil {
 		return nil, err
 	}
@@ -41,13 +48,11 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 		return nil, err
 	}
 	v := b.Versions
-	var edgeadmVersion string
 	steps := []func() error{
 		func() error { return b.buildContainerd(ctx, v.Containerd, bins) },
 		func() error { return b.buildRunc(ctx, v.Runc, bins) },
 		func() error { return b.buildCrictl(ctx, v.Crictl, bins) },
 		func() error { return b.buildCNIPlugins(ctx, v.CNIPlugins, bins) },
-		func() (err error) { edgeadmVersion, err = b.buildLocal(ctx, bins); return err },
 	}
 	if !b.NoImages {
 		// Only the images carry etcd, CoreDNS and flanneld.
@@ -127,8 +132,8 @@ func (l imageList) tag(short string) string {
 	return n[strings.LastIndex(n, ":")+1:]
 }
 
-// kubeadmImages asks the built kubeadm which images this Kubernetes version
-// needs, exactly as `kubeadm config images list` prints them.
+// kubeadmImages asks the built edgeadm (its kubeadm) which images this
+// Kubernetes version needs, exactly as `kubeadm config images list` prints them.
 func (b *Builder) kubeadmImages(ctx context.Context, kubeadm, version string) (imageList, error) {
 	out, err := exec.CommandContext(ctx, kubeadm, "config", "images", "list", "--kubernetes-version", version).Output()
 	if err != nil {
