@@ -47,8 +47,13 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		if len(args) > 0 {
 			endpoint = args[0]
 		}
+		var info joininfo.Info // read only on edgeops' path (no discovery flags)
 		cfg, err := agent.JoinConfigFromFlags(fs, agent.JoinSettings{
-			LoadInfo:      func() (joininfo.Info, error) { return readJoinInfo(host, opts.JoinInfoFile) },
+			LoadInfo: func() (joininfo.Info, error) {
+				var err error
+				info, err = readJoinInfo(host, opts.JoinInfoFile)
+				return info, err
+			},
 			InfoFileGiven: infoFileGiven, Role: role, Endpoint: endpoint,
 		})
 		if err != nil {
@@ -58,7 +63,7 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 			return fmt.Errorf("join: %w", err)
 		}
 		r := &agent.Run{Host: host, Opts: opts, Workflow: "join", ControlPlane: controlPlane, Role: role,
-			NodeName: cfg.Join.NodeRegistration.Name}
+			NodeName: cfg.Join.NodeRegistration.Name, ClusterVersion: info.KubernetesVersion}
 		host.Logf("[join] joining %s as %s", agent.JoinEndpoint(cfg.Join), role)
 		preT, err := agent.RunPhases(ctx, r, "join", pre, skips)
 		if err != nil {

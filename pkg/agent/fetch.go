@@ -76,7 +76,6 @@ func progressLog(h *Host, src contract.Source) func(done, total int64) {
 	}
 }
 
-
 // redactedError shows an error with the URL's password and query replaced,
 // keeping the original for errors.Is and errors.As.
 type redactedError struct {

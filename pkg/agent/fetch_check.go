@@ -171,6 +171,11 @@ func fetchAndCheck(ctx context.Context, r *Run, src contract.Source, want string
 	if err := checkPackageVersion(p.m.KubernetesVersion, requested, kubeadmRange()); err != nil {
 		return nil, fmt.Errorf("package %s: %w", src, err)
 	}
+	if r.Workflow == "join" {
+		if err := checkJoinSkew(p.m.KubernetesVersion, r.ClusterVersion, r.ControlPlane); err != nil {
+			return nil, fmt.Errorf("package %s: %w", src, err)
+		}
+	}
 	if err := r.checkImageSource(p.m, src.String()); err != nil {
 		return nil, err // an image-less package needs a registry (registry.go)
 	}

@@ -43,6 +43,9 @@ type Run struct {
 	// KubernetesVersion is init's --kubernetes-version (or its --config's);
 	// empty or stable: the package's. A join takes the cluster's.
 	KubernetesVersion string
+	// ClusterVersion is the cluster's Kubernetes version a join learnt from
+	// the join information ("" by hand): the package must fit its skew.
+	ClusterVersion string
 	// pkg is the install package once check-package has accepted it.
 	pkg *checkedPackage
 }

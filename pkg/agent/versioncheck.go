@@ -78,3 +78,31 @@ func checkPackageVersion(pkgVersion, requested string, kubeadm versionRange) err
 	}
 	return nil
 }
+
+// checkJoinSkew refuses a joining node's package whose kubelet the cluster
+// cannot take, by Kubernetes' version skew policy: a kubelet is never newer
+// than the API server and at most three minors older; a control-plane node
+// runs the cluster's own minor. clusterVersion is the join information's
+// ("" when unknown, as for a join by hand: nothing to check).
+func checkJoinSkew(pkgVersion, clusterVersion string, controlPlane bool) error {
+	if clusterVersion == "" {
+		return nil
+	}
+	pv, err1 := version.ParseSemantic(pkgVersion)
+	cv, err2 := version.ParseSemantic("v" + strings.TrimPrefix(clusterVersion, "v"))
+	if err1 != nil || err2 != nil {
+		return nil // checkPackageVersion judged the package; an odd cluster version is kubeadm's to refuse
+	}
+	p, c := int(pv.Minor()), int(cv.Minor())
+	fix := fmt.Sprintf("use a package of the cluster's Kubernetes %s (edgeops-bundle-%s-linux-<arch>.tar.gz)", clusterVersion, "v"+cv.String())
+	switch {
+	case pv.Major() != cv.Major() || p > c:
+		return fmt.Errorf("the package carries Kubernetes %s, newer than the cluster's %s: a kubelet may not be newer than its API server; %s, or upgrade the control plane first",
+			pkgVersion, clusterVersion, fix)
+	case controlPlane && p != c:
+		return fmt.Errorf("the package carries Kubernetes %s, the cluster runs %s: a control-plane node must run the cluster's minor; %s", pkgVersion, clusterVersion, fix)
+	case c-p > 3:
+		return fmt.Errorf("the package carries Kubernetes %s, more than three minors older than the cluster's %s (the kubelet skew limit); %s", pkgVersion, clusterVersion, fix)
+	}
+	return nil
+}

@@ -67,3 +67,40 @@ func TestKubeadmRangeTakesTheDefaultPackage(t *testing.T) {
 		t.Errorf("the default package is refused: %v", err)
 	}
 }
+
+func TestCheckJoinSkew(t *testing.T) {
+	tests := []struct {
+		name, pkg, cluster string
+		controlPlane       bool
+		want               []string // all in the error; none: accepted
+	}{
+		{"same version", "v1.37.2", "v1.37.2", false, nil},
+		{"same minor, other patch", "v1.37.1", "v1.37.2", true, nil},
+		{"worker one minor older", "v1.36.3", "v1.37.2", false, nil},
+		{"worker three minors older", "v1.34.4", "v1.37.2", false, nil},
+		{"unknown cluster version (by hand)", "v1.37.2", "", false, nil},
+		{"worker newer than the cluster", "v1.37.2", "v1.36.3", false, []string{"newer than the cluster's v1.36.3", "edgeops-bundle-v1.36.3-linux-<arch>.tar.gz", "upgrade the control plane"}},
+		{"control plane of an older minor", "v1.36.3", "v1.37.2", true, []string{"control-plane node must run the cluster's minor", "v1.37.2"}},
+		{"worker four minors older", "v1.33.0", "v1.37.2", false, []string{"more than three minors older"}},
+		{"cluster version without the v", "v1.37.2", "1.36.3", false, []string{"newer than the cluster's 1.36.3", "edgeops-bundle-v1.36.3"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := checkJoinSkew(tt.pkg, tt.cluster, tt.controlPlane)
+			if len(tt.want) == 0 {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("accepted, want an error with %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+		})
+	}
+}
