@@ -6,7 +6,7 @@
 # shellcheck shell=bash
 
 IMAGE_SUITE=bookworm
-IMAGE_PACKAGES=systemd,systemd-sysv,dbus,openssh-server,iproute2,iptables,kmod,procps,ca-certificates,conntrack,ethtool,socat,iputils-ping,curl,udev
+IMAGE_PACKAGES=sudo,systemd,systemd-sysv,dbus,openssh-server,iproute2,iptables,kmod,procps,ca-certificates,conntrack,ethtool,socat,iputils-ping,curl,udev
 # Units that make no sense in a container (as kind does): devices, consoles,
 # kernel file systems, first-boot prompts, timers that would reach the internet.
 IMAGE_MASK=(
