@@ -39,6 +39,7 @@ type suite struct {
 	joinInfoSeen   map[string][]joininfo.Info // per host: the join information found there during runs
 	upWall         time.Duration
 	upPhaseTimings string
+	via            []string // ssh options that route s.ssh through a bastion chain (TestNonRootBastion)
 }
 
 type result struct {
@@ -136,9 +137,10 @@ func (s *suite) keep(out ...string) {
 
 // ssh runs a command as root on a lab host.
 func (s *suite) ssh(ctx context.Context, host, command string) (string, error) {
-	cmd := exec.CommandContext(ctx, "ssh", "-i", filepath.Join(s.labDir, "key"),
+	args := append(append([]string{}, s.via...), "-i", filepath.Join(s.labDir, "key"),
 		"-o", "UserKnownHostsFile="+filepath.Join(s.labDir, "known_hosts"), "-o", "BatchMode=yes",
 		"-o", "ConnectTimeout=5", "root@"+host, command)
+	cmd := exec.CommandContext(ctx, "ssh", args...)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
 		return string(out), fmt.Errorf("ssh %s %q: %w: %s", host, command, err, out)

@@ -79,6 +79,34 @@ func (l *lab) mustSSH(ctx context.Context, ip, cmd string) string {
 	return out
 }
 
+// sshVia runs cmd on ip as user through the jump hosts (in order), with the
+// lab key and strict host keys on every hop (a config file, since -J does not
+// pass -o options on to the jumps), stdin fed to the command.
+func (l *lab) sshVia(ctx context.Context, user string, jumps []string, ip, cmd, stdin string) (string, error) {
+	conf := filepath.Join(l.dir, "ssh_config")
+	body := fmt.Sprintf("Host *\n  IdentityFile %s\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n  ConnectTimeout 5\n  LogLevel ERROR\n",
+		filepath.Join(l.dir, "key"), filepath.Join(l.dir, "known_hosts"))
+	if err := os.WriteFile(conf, []byte(body), 0o600); err != nil {
+		return "", err
+	}
+	args := []string{"-F", conf}
+	if len(jumps) > 0 {
+		hops := make([]string, len(jumps))
+		for i, j := range jumps {
+			hops[i] = user + "@" + j
+		}
+		args = append(args, "-J", strings.Join(hops, ","))
+	}
+	c := exec.CommandContext(ctx, "ssh", append(args, user+"@"+ip, cmd)...)
+	c.Stdin = strings.NewReader(stdin)
+	var out bytes.Buffer
+	c.Stdout, c.Stderr = &out, &out
+	if err := c.Run(); err != nil {
+		return out.String(), fmt.Errorf("host %s as %s via %v: ssh %q: %w: %s", ip, user, jumps, cmd, err, out.String())
+	}
+	return strings.TrimSpace(out.String()), nil
+}
+
 var rttRE = regexp.MustCompile(`rtt min/avg/max/mdev = ([0-9.]+)/([0-9.]+)/`)
 
 // minRTT pings to from host from and returns the smallest RTT seen.
@@ -276,6 +304,61 @@ func TestLab(t *testing.T) {
 		}
 		if cleared > base+20*time.Millisecond {
 			t.Errorf("slow clear: RTT %v, want back near %v", cleared, base)
+		}
+	})
+
+	t.Run("users and a bastion chain", func(t *testing.T) {
+		l.must(ctx, "up", "3")
+		third := "172.28.10.13"
+		l.must(ctx, "users")
+		pw, err := os.ReadFile(filepath.Join(l.dir, "ops.password"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st, err := os.Stat(filepath.Join(l.dir, "ops.password")); err != nil || st.Mode().Perm() != 0o600 {
+			t.Errorf("ops.password: %v, mode %v, want 0600", err, st.Mode().Perm())
+		}
+		l.must(ctx, "bastion", "2", "3")
+		chain := []string{hostIPs[1], third}
+		direct := []struct {
+			ip   string
+			want bool
+		}{{hostIPs[0], false}, {hostIPs[1], true}, {third, false}}
+		for _, d := range direct {
+			_, err := l.sshVia(ctx, "ops", nil, d.ip, "true", "")
+			if (err == nil) != d.want {
+				t.Errorf("direct ssh to %s: err %v, want reachable=%v", d.ip, err, d.want)
+			}
+		}
+		if _, err := l.sshVia(ctx, "ops", chain[:1], hostIPs[0], "true", ""); err == nil {
+			t.Errorf("host %s answered through the first bastion alone, around the second", hostIPs[0])
+		}
+		sudo := []struct {
+			name, user, cmd, stdin, want string
+			ok                           bool
+		}{
+			{"ops with its password", "ops", "sudo -S -k -p '' id -u", string(pw) + "\n", "0", true},
+			{"ops without a password", "ops", "sudo -n id -u", "", "", false},
+			{"ops with a wrong password", "ops", "sudo -S -k -p '' id -u", "wrong\n", "", false},
+			{"opsnp without a password", "opsnp", "sudo -n id -u", "", "0", true},
+		}
+		for _, c := range sudo {
+			out, err := l.sshVia(ctx, c.user, chain, hostIPs[0], c.cmd, c.stdin)
+			if (err == nil) != c.ok || (c.ok && out != c.want) {
+				t.Errorf("%s through %v: %q, %v; want ok=%v output %q", c.name, chain, out, err, c.ok, c.want)
+			}
+		}
+		// A restarted host comes back fenced.
+		l.must(ctx, "kill", "1")
+		l.must(ctx, "start", "1")
+		if _, err := l.sshVia(ctx, "ops", nil, hostIPs[0], "true", ""); err == nil {
+			t.Errorf("restarted host %s answers ssh around the bastions", hostIPs[0])
+		}
+		l.must(ctx, "bastion", "clear")
+		for _, ip := range []string{hostIPs[0], third} {
+			if _, err := l.ssh(ctx, ip, "true"); err != nil {
+				t.Errorf("after bastion clear: %v", err)
+			}
 		}
 	})
 
