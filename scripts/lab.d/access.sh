@@ -113,6 +113,7 @@ cmd_bastion() {
 	for i in "$@"; do chain+=("$(resolve_host "$i")"); done
 	((${#chain[@]} == 1)) || [[ ${chain[0]} != "${chain[1]}" ]] || die "the two bastions must be different hosts (got $1 twice)"
 	echo "${chain[*]}" >"$(bastion_file)"
+	write_ssh_config
 	lift_bastions
 	apply_bastions
 	local desc=""
@@ -121,4 +122,11 @@ cmd_bastion() {
 		desc+="${desc:+ -> }$(host_name "$i") ($ip)"
 	done
 	say "bastion chain: this machine -> $desc -> the other hosts (their sshd refuses every other source)"
+}
+
+# write_ssh_config: $LAB_DIR/ssh_config for plain OpenSSH through the chain
+# (-J does not pass -o options on to the jump hosts; a config file does).
+write_ssh_config() {
+	printf 'Host *\n  IdentityFile %s\n  UserKnownHostsFile %s\n  StrictHostKeyChecking yes\n  BatchMode yes\n  ConnectTimeout 5\n  LogLevel ERROR\n' \
+		"$LAB_DIR/key" "$LAB_DIR/known_hosts" >"$LAB_DIR/ssh_config"
 }
