@@ -91,9 +91,11 @@ apply_bastions() {
 	done
 }
 
-# lift_bastions opens every running host's sshd again (the chain file stays).
+# lift_bastions opens every running host's sshd again (the chain file stays);
+# without a chain it touches no host, unless called with "all".
 lift_bastions() {
 	local i
+	[[ ${1:-} == all || -s $(bastion_file) ]] || return 0
 	for i in $(lab_hosts); do
 		[[ $(docker inspect -f '{{.State.Status}}' "$(host_name "$i")" 2>/dev/null) == running ]] || continue
 		fence "$i" ""
@@ -103,7 +105,7 @@ lift_bastions() {
 cmd_bastion() {
 	(($#)) || die "usage: scripts/lab bastion HOST [HOST2] | scripts/lab bastion clear"
 	if [[ $1 == clear ]]; then
-		lift_bastions
+		lift_bastions all
 		rm -f "$(bastion_file)"
 		say "bastions cleared: every host answers ssh from this machine again"
 		return 0
@@ -114,7 +116,7 @@ cmd_bastion() {
 	((${#chain[@]} == 1)) || [[ ${chain[0]} != "${chain[1]}" ]] || die "the two bastions must be different hosts (got $1 twice)"
 	echo "${chain[*]}" >"$(bastion_file)"
 	write_ssh_config
-	lift_bastions
+	lift_bastions all
 	apply_bastions
 	local desc=""
 	for i in "${chain[@]}"; do
