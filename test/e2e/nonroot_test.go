@@ -60,6 +60,31 @@ func TestNonRootBastion(t *testing.T) {
 			}
 		}},
 		{"snapshot pre-install state", func(t *testing.T) { snapshotPreInstall2(t, s, inv) }},
+		{"a wrong sudo password: one clear error per host, not retried, nothing changed", func(t *testing.T) {
+			t.Setenv(sudoPasswordEnv, "wrong-"+password)
+			since := strings.TrimSpace(s.mustSSH(t, master, "date -u '+%Y-%m-%d %H:%M:%S'"))
+			r := s.run(t, "up", "-i", inv, "--output", "json")
+			if r.code == 0 {
+				t.Fatalf("up with a wrong sudo password succeeded")
+			}
+			last := tail(r.stdout, 1)
+			for _, want := range []string{master, "sudo"} {
+				if !strings.Contains(last, want) {
+					t.Errorf("the final error does not name %q:\n%s\nstderr: %s", want, last, r.stderr)
+				}
+			}
+			// sudo logs each wrong password it is given: a retry would show twice.
+			out := s.mustSSH(t, master, "journalctl --no-pager -q -o cat _COMM=sudo --since '"+since+"' | grep -c 'incorrect password attempt' || true")
+			if n := strings.TrimSpace(out); n != "1" {
+				t.Errorf("sudo on %s saw %s wrong-password attempts, want exactly 1", master, n)
+			}
+			for _, h := range s.hosts {
+				if added, removed := diffLines(s.preInstall[h], s.mustSSH(t, h, hostStateScript)); len(added)+len(removed) > 0 {
+					t.Errorf("a refused up changed %s: added %v, removed %v", h, added, removed)
+				}
+			}
+			t.Logf("refused: %s", last)
+		}},
 		{"up 1 master + 1 edge as ops through the bastions", func(t *testing.T) {
 			r := s.runWatched(t, "up", "-i", inv, "--output", "json")
 			if r.code != 0 {
