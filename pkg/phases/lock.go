@@ -39,13 +39,18 @@ type lockDecision struct {
 	Age      time.Duration // since the other run's last heartbeat
 }
 
+// agentProcess is edgeadm's process name: a lock whose run left edgeadm
+// working on the host is not taken over, however stale.
+const agentProcess = "edgeadm"
+
 // acquireScript takes the lock for owner unless a fresh lock of another run
 // holds it. flock serialises two runs racing for the same host; the lock's
 // age is measured on the host's own clock, so skew does not matter.
-// takeOver names a dead run's lock to replace whatever its age.
-func acquireScript(dir, guard, owner, takeOver string, stale time.Duration) string {
+// takeOver names a dead run's lock to replace whatever its age; agent is
+// the process (edgeadm) whose presence keeps even a stale lock held.
+func acquireScript(dir, guard, owner, takeOver, agent string, stale time.Duration) string {
 	return fmt.Sprintf(`set -eu
-d=%s; f=$d/lock; me=%s; dead=%s
+d=%s; f=$d/lock; me=%s; dead=%s; agent=%s
 command -v flock >/dev/null 2>&1 || { echo "flock is missing on the host: install util-linux" >&2; exit 3; }
 mkdir -p "$d"; chmod 0700 "$d"
 exec 9>>%s
@@ -56,13 +61,13 @@ if [ -f "$f" ]; then
   if [ "$cur" != "$me" ]; then
     if [ "$age" -lt %d ] && [ "$cur" != "$dead" ]; then echo "held $age $cur"; exit 0; fi
     # A stale lock whose run left edgeadm working here is not dead yet.
-    if pgrep -x edgeadm >/dev/null 2>&1; then echo "held $age $cur"; exit 0; fi
+    if pgrep -x "$agent" >/dev/null 2>&1; then echo "held $age $cur"; exit 0; fi
     echo "stale $age $cur"
   fi
 fi
 printf '%%s\n' "$me" > "$f.tmp"; chmod 0600 "$f.tmp"; mv "$f.tmp" "$f"
 echo acquired
-`, quote(dir), quote(owner), quote(takeOver), quote(guard), int(stale.Seconds()))
+`, quote(dir), quote(owner), quote(takeOver), quote(agent), quote(guard), int(stale.Seconds()))
 }
 
 // parseLock reads acquireScript's output.
@@ -163,17 +168,18 @@ func releaseCmd(dir, owner string) string {
 // gone (killed, crashed) is taken over at once instead of waiting for it to
 // go stale.
 func acquireLock(ctx context.Context, s *State, h *Host) error {
-	out, err := h.Remote.Run(ctx, acquireScript(StateDir, lockGuard, s.RunID, "", lockStale), nil)
+	// The phase's HostError already says "host X: lock: ".
+	out, err := h.Remote.Run(ctx, acquireScript(StateDir, lockGuard, s.RunID, "", agentProcess, lockStale), nil)
 	if err != nil {
-		return fmt.Errorf("lock: %w", err)
+		return err
 	}
 	d, err := parseLock(string(out))
 	if err != nil {
 		return err
 	}
 	if !d.Acquired && deadLocalRun(d.Owner) {
-		if out, err = h.Remote.Run(ctx, acquireScript(StateDir, lockGuard, s.RunID, d.Owner, lockStale), nil); err != nil {
-			return fmt.Errorf("lock: %w", err)
+		if out, err = h.Remote.Run(ctx, acquireScript(StateDir, lockGuard, s.RunID, d.Owner, agentProcess, lockStale), nil); err != nil {
+			return err
 		}
 		if d, err = parseLock(string(out)); err != nil {
 			return err

@@ -121,11 +121,14 @@ func TestFactsScriptRunsLocally(t *testing.T) {
 }
 
 // The lock script, run here with sh against a temporary state directory.
+// It looks for a process by name that nothing on this machine runs: lab
+// hosts' edgeadm processes are visible here and would hold the lock.
 func TestLockScript(t *testing.T) {
+	const noSuchProcess = "edgeops-test-no-such-process"
 	const stale = 45 * time.Second
 	run := func(t *testing.T, dir, owner, dead string) lockDecision {
 		t.Helper()
-		out, err := exec.Command("sh", "-c", acquireScript(dir, dir+".guard", owner, dead, stale)).CombinedOutput()
+		out, err := exec.Command("sh", "-c", acquireScript(dir, dir+".guard", owner, dead, noSuchProcess, stale)).CombinedOutput()
 		if err != nil {
 			t.Fatalf("acquire: %v\n%s", err, out)
 		}
