@@ -18,9 +18,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeops/edgeops/bundles"
 	"github.com/edgeops/edgeops/pkg/bundle"
 	"github.com/edgeops/edgeops/pkg/joininfo"
-	"github.com/edgeops/edgeops/bundles"
 )
 
 // suite is the lab and everything the steps share: the binaries, the

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/edgeops/edgeops/pkg/bundle"
 	"github.com/edgeops/edgeops/bundles"
+	"github.com/edgeops/edgeops/pkg/bundle"
 )
 
 // TestOnlinePackage proves the online install path: the inventory names the
