@@ -386,6 +386,29 @@ echo '== links'
 ip -o link show 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1 | sort
 `
 
+// diffLiveHost is diffLines for a host of a running cluster: kube-proxy adds
+// and drops per-service and per-endpoint chains, and the CNI adds and drops
+// veth links, as pods come and go on their own (CoreDNS turning Ready after
+// init, say). Those are the cluster's doing, not the command's under test.
+func diffLiveHost(before, after string) (added, removed []string) {
+	a, r := diffLines(before, after)
+	return withoutLiveChurn(a), withoutLiveChurn(r)
+}
+
+func withoutLiveChurn(lines []string) []string {
+	var kept []string
+	for _, l := range lines {
+		churn := strings.HasPrefix(l, "veth")
+		for _, p := range []string{":KUBE-SEP-", ":KUBE-SVC-", ":KUBE-SVL-", ":KUBE-EXT-", ":KUBE-FW-"} {
+			churn = churn || strings.Contains(l, " "+p)
+		}
+		if !churn {
+			kept = append(kept, l)
+		}
+	}
+	return kept
+}
+
 func diffLines(before, after string) (added, removed []string) {
 	b := map[string]bool{}
 	for _, l := range strings.Split(before, "\n") {

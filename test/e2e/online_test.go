@@ -104,7 +104,7 @@ func TestOnlinePackage(t *testing.T) {
 			if ns := s.waitReady(t, 1); len(ns) != 1 {
 				t.Errorf("the cluster changed: %v", ns)
 			}
-			if added, removed := diffLines(before, s.mustSSH(t, master, hostStateScript)); len(added)+len(removed) > 0 {
+			if added, removed := diffLiveHost(before, s.mustSSH(t, master, hostStateScript)); len(added)+len(removed) > 0 {
 				t.Errorf("the master changed: added %v, removed %v", added, removed)
 			}
 			// Nothing of the package landed on the node: no download, no binary, no kubelet config.
