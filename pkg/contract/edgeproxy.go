@@ -36,3 +36,26 @@ const (
 	// ClusterCAFile is the cluster CA on every joined node.
 	ClusterCAFile = "/etc/kubernetes/pki/ca.crt"
 )
+
+// EdgeProxyConfig is the file at EdgeProxyConfigFile (YAML with these JSON
+// names, read with sigs.k8s.io/yaml). Empty fields take the defaults above.
+type EdgeProxyConfig struct {
+	// NodeName is the node edge-proxy serves: only a client certificate for
+	// system:node:<NodeName> is forwarded with the node's identity.
+	NodeName string `json:"nodeName"`
+	// Servers are the API servers known at join (https://host:port). The
+	// list then follows the cluster (default/kubernetes endpoints) and is
+	// persisted in DataDir; these are the seed when nothing is persisted.
+	Servers []string `json:"servers"`
+	// ClusterCAFile verifies the API servers and the clients' certificates.
+	ClusterCAFile string `json:"clusterCAFile,omitempty"`
+	// ClientCertFile is the node's identity toward the API servers (cert and key in one PEM, reloaded when it changes).
+	ClientCertFile  string `json:"clientCertFile,omitempty"`
+	ServingCertFile string `json:"servingCertFile,omitempty"`
+	ServingKeyFile  string `json:"servingKeyFile,omitempty"`
+	DataDir         string `json:"dataDir,omitempty"`
+	// CacheMaxBytes bounds the on-disk cache (default 256 MiB).
+	CacheMaxBytes int64  `json:"cacheMaxBytes,omitempty"`
+	Listen        string `json:"listen,omitempty"`
+	HealthListen  string `json:"healthListen,omitempty"`
+}
