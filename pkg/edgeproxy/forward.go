@@ -1,6 +1,7 @@
 package edgeproxy
 
 import (
+	"context"
 	"net/http"
 	"net/http/httputil"
 )
@@ -25,4 +26,23 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, id identity, x *
 	}
 	rp.ServeHTTP(w, r)
 	return failed
+}
+
+// forwardUntilDown is forward, cancelled when x goes unhealthy (so a
+// request on a dead connection does not hang). serverDown reports that.
+func (p *Proxy) forwardUntilDown(w http.ResponseWriter, r *http.Request, id identity, x *upstream, modify func(*http.Response) error) (err error, serverDown bool) {
+	ctx, cancel := context.WithCancel(r.Context())
+	defer cancel()
+	down := p.ups.downCh(x)
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() {
+		select {
+		case <-down:
+			cancel()
+		case <-stop:
+		}
+	}()
+	err = p.forward(w, r.WithContext(ctx), id, x, modify)
+	return err, ctx.Err() != nil && r.Context().Err() == nil
 }

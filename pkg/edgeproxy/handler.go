@@ -12,7 +12,7 @@ import (
 )
 
 // maxCachedBody bounds what one cached response may hold in memory.
-const maxCachedBody = 64 << 20
+const maxCachedBody = 16 << 20
 
 // ServeHTTP is the node-local API endpoint.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -79,11 +79,13 @@ func (p *Proxy) serveGet(w http.ResponseWriter, r *http.Request, id identity, in
 				return nil
 			}
 		}
-		err := p.forward(w, r, id, x, modify)
+		err, serverDown := p.forwardUntilDown(w, r, id, x, modify)
 		if err == nil || r.Context().Err() != nil {
 			return
 		}
-		p.ups.setHealth(x, false, fmt.Sprintf("GET %s: %v", r.URL.Path, err))
+		if !serverDown {
+			p.ups.setHealth(x, false, fmt.Sprintf("GET %s: %v", r.URL.Path, err))
+		}
 	}
 	p.serveFromCache(w, id, info.key)
 }
@@ -174,11 +176,13 @@ func (p *Proxy) serveToken(w http.ResponseWriter, r *http.Request, id identity, 
 			}
 			return nil
 		}
-		err := p.forward(w, r, id, x, modify)
+		err, serverDown := p.forwardUntilDown(w, r, id, x, modify)
 		if err == nil || r.Context().Err() != nil {
 			return
 		}
-		p.ups.setHealth(x, false, fmt.Sprintf("POST %s: %v", r.URL.Path, err))
+		if !serverDown {
+			p.ups.setHealth(x, false, fmt.Sprintf("POST %s: %v", r.URL.Path, err))
+		}
 	}
 	if _, ok := p.cache.get(id.dir, info.key); !ok {
 		writeOffline(w, msgOfflineWrites+"; no cached token for this request")

@@ -83,6 +83,7 @@ func (p *Proxy) refreshServers(ctx context.Context) error {
 	if x == nil {
 		return nil
 	}
+	parent := ctx
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, x.raw+"/api/v1/namespaces/default/endpoints/kubernetes", nil)
@@ -114,7 +115,7 @@ func (p *Proxy) refreshServers(ctx context.Context) error {
 		if err := saveServers(p.serversPath(), p.ups.servers()); err != nil {
 			return fmt.Errorf("persist servers: %w", err)
 		}
-		go p.checkAll(ctx) // new servers get a health result soon
+		go p.checkAll(parent) // new servers get a health result soon
 	}
 	return nil
 }

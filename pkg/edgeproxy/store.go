@@ -38,6 +38,7 @@ type fileHeader struct {
 type fileInfo struct {
 	size    int64
 	written time.Time
+	sum     string // sha256 of the body, when known; an unchanged body is not rewritten
 }
 
 // store is the bounded on-disk cache: <dir>/<identity>/<name>, 0600 files
@@ -112,9 +113,23 @@ func (s *store) put(idDir string, e entry, body []byte) error {
 	if size > s.max {
 		return nil
 	}
+	p := s.path(idDir, e.Key)
+	s.mu.Lock()
+	fi, ok := s.files[p]
+	s.mu.Unlock()
+	if ok && fi.sum == h.SHA256 && fi.size == size {
+		if st, err := os.Stat(p); err == nil && st.Size() == size {
+			s.mu.Lock()
+			if cur, ok := s.files[p]; ok {
+				cur.written = time.Now() // still fresh: keep it from eviction
+				s.files[p] = cur
+			}
+			s.mu.Unlock()
+			return nil // same answer as on disk: spare the write and fsync
+		}
+	}
 	data := make([]byte, 0, size)
 	data = append(append(append(data, hb...), '\n'), body...)
-	p := s.path(idDir, e.Key)
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("cache dir: %w", err)
 	}
@@ -124,7 +139,7 @@ func (s *store) put(idDir string, e entry, body []byte) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.total -= s.files[p].size
-	s.files[p] = fileInfo{size: size, written: time.Now()}
+	s.files[p] = fileInfo{size: size, written: time.Now(), sum: h.SHA256}
 	s.total += size
 	s.evictLocked(p)
 	return nil

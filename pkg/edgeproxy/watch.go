@@ -1,7 +1,6 @@
 package edgeproxy
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,16 +26,6 @@ func (p *Proxy) serveWatch(w http.ResponseWriter, r *http.Request, id identity, 
 		if x == nil {
 			break
 		}
-		ctx, cancel := context.WithCancel(r.Context())
-		down := p.ups.downCh(x)
-		stop := make(chan struct{})
-		go func() {
-			select {
-			case <-down:
-				cancel()
-			case <-stop:
-			}
-		}()
 		var modify func(*http.Response) error
 		if info.key != "" {
 			modify = func(resp *http.Response) error {
@@ -46,10 +35,7 @@ func (p *Proxy) serveWatch(w http.ResponseWriter, r *http.Request, id identity, 
 				return nil
 			}
 		}
-		err := p.forward(w, r.WithContext(ctx), id, x, modify)
-		close(stop)
-		serverDown := ctx.Err() != nil
-		cancel()
+		err, serverDown := p.forwardUntilDown(w, r, id, x, modify)
 		if err == nil || r.Context().Err() != nil {
 			return
 		}
