@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/debug"
 	"syscall"
 
 	"github.com/edgeops/edgeops/pkg/contract"
@@ -19,6 +20,9 @@ import (
 // version is set at link time: -ldflags "-X main.version=v0.1.0".
 var version = "dev"
 
+// memoryLimit keeps the heap near the 40 MiB RSS target (GOMEMLIMIT overrides).
+const memoryLimit = 28 << 20
+
 func main() {
 	if len(os.Args) > 1 && os.Args[1] == "version" {
 		fmt.Printf("edge-proxy %s %s %s/%s\n", version, runtime.Version(), runtime.GOOS, runtime.GOARCH)
@@ -27,6 +31,9 @@ func main() {
 	fs := flag.NewFlagSet("edge-proxy", flag.ExitOnError)
 	config := fs.String("config", contract.EdgeProxyConfigFile, "config file (YAML)")
 	_ = fs.Parse(os.Args[1:])
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(memoryLimit) // a soft limit: the GC works harder near it
+	}
 	lg := log.New(os.Stderr, "", 0)
 	cfg, err := edgeproxy.LoadConfig(*config)
 	if err != nil {

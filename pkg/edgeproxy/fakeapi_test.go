@@ -38,8 +38,11 @@ type seenReq struct {
 	Method, Path, Query, CN, Auth, Accept string
 }
 
-func newFakeAPI(t testing.TB, pki *testPKI) *fakeAPI {
-	f := &fakeAPI{t: t, pki: pki, cert: pki.tlsCert(t, "kube-apiserver", nil, true),
+func newFakeAPI(t testing.TB, pki *testPKI) *fakeAPI { return newFakeAPIAt(t, pki, "") }
+
+// newFakeAPIAt listens on addr ("": any port on 127.0.0.1).
+func newFakeAPIAt(t testing.TB, pki *testPKI, addr string) *fakeAPI {
+	f := &fakeAPI{t: t, pki: pki, addr: addr, cert: pki.tlsCert(t, "kube-apiserver", nil, true),
 		objs: map[string]map[string]any{}, watchers: map[chan watchEvent]bool{}, rv: 100}
 	f.start()
 	t.Cleanup(f.stop)

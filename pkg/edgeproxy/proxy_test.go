@@ -182,3 +182,61 @@ func TestServersFollowEndpoints(t *testing.T) {
 		t.Errorf("servers at restart from servers.json: %v", s)
 	}
 }
+
+// TestServersFollowTwoMasters: two API servers (127.0.0.1 and 127.0.0.2 on
+// one port) announced by the Endpoints; edge-proxy starts knowing only the
+// first, learns the second, persists both and fails over to it.
+func TestServersFollowTwoMasters(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	port := strings.Split(h.fakes[0].addr, ":")[1]
+	second := newFakeAPIAt(t, h.pki, "127.0.0.2:"+port)
+	for _, f := range []*fakeAPI{h.fakes[0], second} {
+		f.mu.Lock()
+		f.endpoints = []string{h.fakes[0].addr, second.addr}
+		f.mu.Unlock()
+		f.put("a", map[string]string{"k": "a"})
+	}
+	waitFor(t, "both servers known", func() bool { return len(h.p.Status().Servers) == 2 })
+	b, _ := os.ReadFile(filepath.Join(h.data, "servers.json"))
+	if !strings.Contains(string(b), second.url()) {
+		t.Errorf("servers.json: %s", b)
+	}
+	waitFor(t, "the second server healthy", func() bool {
+		h.p.ups.mu.Lock()
+		defer h.p.ups.mu.Unlock()
+		return len(h.p.ups.list) == 2 && h.p.ups.list[1].healthy
+	})
+	h.fakes[0].stop()
+	if r := h.do(h.node, "GET", "/api/v1/namespaces/default/configmaps/a", "", ""); r.code != 200 || r.header.Get(CacheHeader) != "" {
+		t.Fatalf("GET after the first master stopped: %d %s", r.code, r.body)
+	}
+	waitFor(t, "failover to the learnt server", func() bool { return h.p.Status().Current == second.url() })
+}
+
+// TestLoadConfig: YAML with the contract's names, defaults filled, unknown fields refused.
+func TestLoadConfig(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct {
+		name, yaml string
+		ok         bool
+	}{
+		{"minimal", "nodeName: edge1\nservers: [https://10.0.0.1:6443]\n", true},
+		{"full", "nodeName: edge1\nservers: [https://10.0.0.1:6443]\ncacheMaxBytes: 1000\nlisten: 127.0.0.1:1\ndataDir: /x\n", true},
+		{"unknown field", "nodeName: edge1\nbogus: 1\n", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := filepath.Join(dir, c.name+".yaml")
+			writeTestFile(t, p, []byte(c.yaml))
+			cfg, err := LoadConfig(p)
+			if (err == nil) != c.ok {
+				t.Fatalf("err %v, want ok=%v", err, c.ok)
+			}
+			if err != nil {
+				return
+			}
+			if cfg.NodeName != "edge1" || cfg.ClusterCAFile == "" || cfg.HealthListen == "" || cfg.CacheMaxBytes <= 0 {
+				t.Errorf("defaults not filled: %+v", cfg)
+			}
+		})
+	}
+}
