@@ -29,8 +29,8 @@ func (p *Proxy) forward(w http.ResponseWriter, r *http.Request, id identity, x *
 }
 
 // forwardUntilDown is forward, cancelled when x goes unhealthy (so a
-// request on a dead connection does not hang). serverDown reports that.
-func (p *Proxy) forwardUntilDown(w http.ResponseWriter, r *http.Request, id identity, x *upstream, modify func(*http.Response) error) (err error, serverDown bool) {
+// request on a dead connection does not hang); serverDown reports that.
+func (p *Proxy) forwardUntilDown(w http.ResponseWriter, r *http.Request, id identity, x *upstream, modify func(*http.Response) error) (serverDown bool, err error) {
 	ctx, cancel := context.WithCancel(r.Context())
 	defer cancel()
 	down := p.ups.downCh(x)
@@ -44,5 +44,5 @@ func (p *Proxy) forwardUntilDown(w http.ResponseWriter, r *http.Request, id iden
 		}
 	}()
 	err = p.forward(w, r.WithContext(ctx), id, x, modify)
-	return err, ctx.Err() != nil && r.Context().Err() == nil
+	return ctx.Err() != nil && r.Context().Err() == nil, err
 }

@@ -79,7 +79,7 @@ func (p *Proxy) serveGet(w http.ResponseWriter, r *http.Request, id identity, in
 				return nil
 			}
 		}
-		err, serverDown := p.forwardUntilDown(w, r, id, x, modify)
+		serverDown, err := p.forwardUntilDown(w, r, id, x, modify)
 		if err == nil || r.Context().Err() != nil {
 			return
 		}
@@ -176,7 +176,7 @@ func (p *Proxy) serveToken(w http.ResponseWriter, r *http.Request, id identity, 
 			}
 			return nil
 		}
-		err, serverDown := p.forwardUntilDown(w, r, id, x, modify)
+		serverDown, err := p.forwardUntilDown(w, r, id, x, modify)
 		if err == nil || r.Context().Err() != nil {
 			return
 		}

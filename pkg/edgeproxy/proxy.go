@@ -1,7 +1,3 @@
-// Package edgeproxy is edge-proxy: the node-local Kubernetes API endpoint
-// of an edge node. It forwards to every API server with health checks and
-// failover, never widens a client's identity, and keeps GET/LIST/WATCH
-// answers on disk to serve them while no API server answers.
 package edgeproxy
 
 import (
