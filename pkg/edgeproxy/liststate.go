@@ -34,6 +34,7 @@ type listState struct {
 	top   map[string]json.RawMessage // the list without items
 	meta  map[string]json.RawMessage
 	items []json.RawMessage
+	keys  []string       // namespace/name of items[i]
 	index map[string]int // namespace/name -> items index
 }
 
@@ -67,7 +68,9 @@ func parseList(body []byte) (*listState, error) {
 		if err := json.Unmarshal(it, &m); err != nil {
 			return nil, fmt.Errorf("parse list item: %w", err)
 		}
-		s.index[m.Metadata.Namespace+"/"+m.Metadata.Name] = i
+		k := m.Metadata.Namespace + "/" + m.Metadata.Name
+		s.index[k] = i
+		s.keys = append(s.keys, k)
 	}
 	return s, nil
 }
@@ -107,15 +110,15 @@ func (s *listState) apply(typ string, obj json.RawMessage) (bool, error) {
 		} else {
 			s.index[k] = len(s.items)
 			s.items = append(s.items, item)
+			s.keys = append(s.keys, k)
 		}
 	case "DELETED":
 		if i, ok := s.index[k]; ok {
 			s.items = append(s.items[:i], s.items[i+1:]...)
+			s.keys = append(s.keys[:i], s.keys[i+1:]...)
 			delete(s.index, k)
-			for j := i; j < len(s.items); j++ {
-				var mm objMeta
-				_ = json.Unmarshal(s.items[j], &mm)
-				s.index[mm.Metadata.Namespace+"/"+mm.Metadata.Name] = j
+			for j := i; j < len(s.keys); j++ {
+				s.index[s.keys[j]] = j
 			}
 		}
 	case "BOOKMARK":

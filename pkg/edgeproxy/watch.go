@@ -151,7 +151,7 @@ type watchCacher struct {
 	pending *time.Timer
 }
 
-const flushEvery = 500 * time.Millisecond
+const flushEvery = time.Second
 
 func (c *watchCacher) run(r *io.PipeReader) {
 	defer func() {
