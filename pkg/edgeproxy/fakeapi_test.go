@@ -31,7 +31,9 @@ type fakeAPI struct {
 	watchers  map[chan watchEvent]bool
 	seen      []seenReq
 	endpoints []string // host:port of every fake, for endpoints/kubernetes
-	tokens    int
+	// endpointsForbidden: nodes may not read the Endpoints (kubeadm's default)
+	endpointsForbidden bool
+	tokens             int
 }
 
 type seenReq struct {
@@ -169,6 +171,8 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok")
 	case p == "/whoami":
 		fakeJSON(w, 200, s)
+	case p == "/api/v1/namespaces/default/endpoints/kubernetes" && f.isEndpointsForbidden():
+		fakeJSON(w, 403, map[string]any{"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Forbidden", "code": 403})
 	case p == "/api/v1/namespaces/default/endpoints/kubernetes":
 		f.mu.Lock()
 		var addrs []map[string]string
@@ -274,4 +278,10 @@ func (f *fakeAPI) watch(w http.ResponseWriter, r *http.Request) {
 			fl.Flush()
 		}
 	}
+}
+
+func (f *fakeAPI) isEndpointsForbidden() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.endpointsForbidden
 }

@@ -7,6 +7,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/edgeops/edgeops/pkg/contract"
 )
 
 // TestIdentity: the node's certificate is forwarded as the node, another
@@ -238,5 +241,22 @@ func TestLoadConfig(t *testing.T) {
 				t.Errorf("defaults not filled: %+v", cfg)
 			}
 		})
+	}
+}
+
+// TestServersEndpointsForbidden: without RBACManifest the node may not read
+// the Endpoints; the list is kept and the reason logged once.
+func TestServersEndpointsForbidden(t *testing.T) {
+	h := newHarness(t, 1, func(*contract.EdgeProxyConfig) {})
+	h.fakes[0].mu.Lock()
+	h.fakes[0].endpointsForbidden = true
+	h.fakes[0].mu.Unlock()
+	waitFor(t, "the refusal logged", func() bool { return strings.Contains(h.logs.String(), "RBACManifest") })
+	time.Sleep(300 * time.Millisecond) // a few more refreshes
+	if n := strings.Count(h.logs.String(), "RBACManifest"); n != 1 {
+		t.Errorf("logged %d times:\n%s", n, h.logs)
+	}
+	if s := h.p.Status().Servers; len(s) != 1 || s[0] != h.fakes[0].url() {
+		t.Errorf("servers %v", s)
 	}
 }

@@ -100,6 +100,10 @@ func (p *Proxy) refreshServers(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("read kubernetes endpoints: %w", err)
 	}
+	if resp.StatusCode == http.StatusForbidden || resp.StatusCode == http.StatusUnauthorized {
+		return fmt.Errorf("GET default/kubernetes endpoints as system:node:%s: HTTP %d (apply edgeproxy.RBACManifest to allow it); keeping %v",
+			p.cfg.NodeName, resp.StatusCode, p.ups.servers())
+	}
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("GET kubernetes endpoints: HTTP %d", resp.StatusCode)
 	}
@@ -123,9 +127,16 @@ func (p *Proxy) refreshServers(ctx context.Context) error {
 func (p *Proxy) refreshLoop(ctx context.Context) {
 	t := time.NewTicker(p.opts.RefreshInterval)
 	defer t.Stop()
+	last := "" // the same failure is logged once
 	for {
-		if err := p.refreshServers(ctx); err != nil && ctx.Err() == nil {
+		err := p.refreshServers(ctx)
+		switch {
+		case ctx.Err() != nil:
+		case err != nil && err.Error() != last:
 			p.log.Printf("upstream: refresh servers: %v", err)
+			last = err.Error()
+		case err == nil:
+			last = ""
 		}
 		select {
 		case <-ctx.Done():
