@@ -229,6 +229,8 @@ func TestWatchListAndOfflineWatch(t *testing.T) {
 		t.Fatalf("held plain watch got %v %v", ev, ok)
 	case <-time.After(300 * time.Millisecond):
 	}
+	timed, _ := h.watchStream(h.node, "watch=true&resourceVersion=5&timeoutSeconds=1")
+	expectEnd(t, timed, 3*time.Second) // timeoutSeconds is honoured offline too
 	h.fakes[0].start()
 	h.waitOnline(true)
 	expectEnd(t, held, 5*time.Second)

@@ -153,8 +153,10 @@ func (p *Proxy) Serve(ctx context.Context, ln net.Listener) error {
 		Handler:           p,
 		TLSConfig:         p.ServerTLSConfig(),
 		ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog:          log.New(logFilter{p.log}, "", 0),
-		BaseContext:       func(net.Listener) context.Context { return ctx },
+		// the kubelet multiplexes a watch per ConfigMap/Secret of its pods on one connection
+		HTTP2:       &http.HTTP2Config{MaxConcurrentStreams: 1000},
+		ErrorLog:    log.New(logFilter{p.log}, "", 0),
+		BaseContext: func(net.Listener) context.Context { return ctx },
 	}
 	return serveUntil(ctx, srv, func() error { return srv.ServeTLS(ln, "", "") })
 }

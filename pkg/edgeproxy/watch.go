@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -91,9 +92,16 @@ func (p *Proxy) holdWatch(w http.ResponseWriter, r *http.Request, id identity, i
 	if f, ok := w.(http.Flusher); ok {
 		f.Flush()
 	}
+	var timeout <-chan time.Time
+	if secs, err := strconv.Atoi(r.URL.Query().Get("timeoutSeconds")); err == nil && secs > 0 {
+		t := time.NewTimer(time.Duration(secs) * time.Second) // as the API server would end it
+		defer t.Stop()
+		timeout = t.C
+	}
 	select {
 	case <-r.Context().Done():
 	case <-recovered:
+	case <-timeout:
 	}
 }
 
