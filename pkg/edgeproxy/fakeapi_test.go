@@ -31,6 +31,8 @@ type fakeAPI struct {
 	watchers  map[chan watchEvent]bool
 	seen      []seenReq
 	endpoints []string // host:port of every fake, for endpoints/kubernetes
+	// validTokens, when set, are the bearer tokens accepted (others: 401)
+	validTokens map[string]bool
 	// endpointsForbidden: nodes may not read the Endpoints (kubeadm's default)
 	endpointsForbidden bool
 	tokens             int
@@ -166,6 +168,13 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	const cms = "/api/v1/namespaces/default/configmaps"
 	p := r.URL.Path
+	f.mu.Lock()
+	valid := f.validTokens
+	f.mu.Unlock()
+	if tok, ok := strings.CutPrefix(s.Auth, "Bearer "); ok && valid != nil && !valid[tok] {
+		fakeJSON(w, 401, map[string]any{"kind": "Status", "apiVersion": "v1", "status": "Failure", "reason": "Unauthorized", "code": 401})
+		return
+	}
 	switch {
 	case p == "/readyz":
 		_, _ = io.WriteString(w, "ok")

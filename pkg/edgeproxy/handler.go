@@ -16,7 +16,7 @@ const maxCachedBody = 16 << 20
 
 // ServeHTTP is the node-local API endpoint.
 func (p *Proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	id := identify(r, p.cfg.NodeName)
+	id := identify(r, p.cfg.NodeName, p.tokens)
 	if id.kind == idForbidden {
 		writeStatus(w, http.StatusForbidden, "Forbidden", id.reason)
 		return
@@ -53,7 +53,7 @@ func (p *Proxy) serveOnce(w http.ResponseWriter, r *http.Request, id identity, i
 		writeOffline(w, msg)
 		return
 	}
-	if err := p.forward(w, r, id, x, nil); err != nil {
+	if err := p.forward(w, r, &id, x, nil); err != nil {
 		if r.Context().Err() != nil {
 			return
 		}
@@ -79,7 +79,7 @@ func (p *Proxy) serveGet(w http.ResponseWriter, r *http.Request, id identity, in
 				return nil
 			}
 		}
-		serverDown, err := p.forwardUntilDown(w, r, id, x, modify)
+		serverDown, err := p.forwardUntilDown(w, r, &id, x, modify)
 		if err == nil || r.Context().Err() != nil {
 			return
 		}
@@ -132,6 +132,7 @@ type captureReader struct {
 	limit int
 	over  bool
 	done  func([]byte)
+	also  func([]byte)
 }
 
 func (c *captureReader) Read(b []byte) (int, error) {
@@ -146,6 +147,9 @@ func (c *captureReader) Read(b []byte) (int, error) {
 	}
 	if err == io.EOF && !c.over && c.done != nil {
 		c.done(c.buf.Bytes())
+		if c.also != nil {
+			c.also(c.buf.Bytes())
+		}
 		c.done = nil
 	}
 	return n, err
@@ -173,10 +177,15 @@ func (p *Proxy) serveToken(w http.ResponseWriter, r *http.Request, id identity, 
 		modify := func(resp *http.Response) error {
 			if resp.StatusCode == http.StatusCreated && isJSON(resp.Header.Get("Content-Type")) {
 				resp.Body = p.captureBody(resp, id, info.key)
+				resp.Body.(*captureReader).also = func(body []byte) {
+					if tok, err := issuedToken(body); err == nil {
+						p.tokens.confirm(tok) // issued by an API server: its holder gets the subject's cache
+					}
+				}
 			}
 			return nil
 		}
-		serverDown, err := p.forwardUntilDown(w, r, id, x, modify)
+		serverDown, err := p.forwardUntilDown(w, r, &id, x, modify)
 		if err == nil || r.Context().Err() != nil {
 			return
 		}

@@ -1,12 +1,9 @@
 package edgeproxy
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"net/http"
 	"slices"
-	"strings"
 )
 
 type idKind int
@@ -26,12 +23,14 @@ type identity struct {
 	dir string
 	// reason explains a forbidden identity.
 	reason string
+	// authorization is a token identity's header (never logged).
+	authorization string
 }
 
 // identify classifies a request. A verified client certificate is either
 // the node's (forwarded with the node's own certificate) or refused; a
 // bearer token is forwarded alone; otherwise the request is anonymous.
-func identify(r *http.Request, nodeName string) identity {
+func identify(r *http.Request, nodeName string, tokens *tokenIdentities) identity {
 	if r.TLS != nil && len(r.TLS.VerifiedChains) > 0 && len(r.TLS.PeerCertificates) > 0 {
 		c := r.TLS.PeerCertificates[0]
 		if nodeName != "" && c.Subject.CommonName == "system:node:"+nodeName && slices.Contains(c.Subject.Organization, "system:nodes") {
@@ -41,8 +40,7 @@ func identify(r *http.Request, nodeName string) identity {
 			"edge-proxy forwards only this node's certificate (system:node:%s), not %q; use a bearer token", nodeName, c.Subject.CommonName)}
 	}
 	if a := r.Header.Get("Authorization"); a != "" {
-		sum := sha256.Sum256([]byte(strings.TrimSpace(a)))
-		return identity{kind: idToken, dir: "token-" + hex.EncodeToString(sum[:8])}
+		return identity{kind: idToken, dir: tokens.dirFor(a), authorization: a}
 	}
 	return identity{kind: idAnonymous, dir: "anonymous"}
 }

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -52,6 +53,7 @@ type Proxy struct {
 	servingKP  *keyPairFile
 	ups        *upstreams
 	cache      *store
+	tokens     *tokenIdentities
 	nodeTr     *http.Transport // upstream with the node's certificate
 	plainTr    *http.Transport // upstream without a client certificate
 	nodeClient *http.Client
@@ -98,6 +100,7 @@ func New(cfg contract.EdgeProxyConfig, opts Options) (*Proxy, error) {
 	if len(p.ups.servers()) == 0 {
 		return nil, errors.New("no API server: config servers and servers.json are empty")
 	}
+	p.tokens = loadTokenIdentities(filepath.Join(cfg.DataDir, "token-identities.json"), p.log)
 	if p.cache, err = newStore(cacheDir(cfg.DataDir), cfg.CacheMaxBytes, p.log); err != nil {
 		return nil, err
 	}

@@ -36,7 +36,7 @@ func (p *Proxy) serveWatch(w http.ResponseWriter, r *http.Request, id identity, 
 				return nil
 			}
 		}
-		serverDown, err := p.forwardUntilDown(w, r, id, x, modify)
+		serverDown, err := p.forwardUntilDown(w, r, &id, x, modify)
 		if err == nil || r.Context().Err() != nil {
 			return
 		}
