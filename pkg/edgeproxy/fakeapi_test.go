@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log"
 	"net"
 	"net/http"
 	"strconv"
@@ -67,7 +68,7 @@ func (f *fakeAPI) start() {
 		f.t.Fatalf("fake API listen %s: %v", addr, err)
 	}
 	srv := &http.Server{Handler: f, TLSConfig: &tls.Config{Certificates: []tls.Certificate{f.cert},
-		ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: f.pki.pool}}
+		ClientAuth: tls.VerifyClientCertIfGiven, ClientCAs: f.pki.pool}, ErrorLog: log.New(io.Discard, "", 0)}
 	f.mu.Lock()
 	f.addr, f.srv = ln.Addr().String(), srv
 	f.mu.Unlock()

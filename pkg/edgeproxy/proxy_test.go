@@ -165,10 +165,10 @@ func TestServersFollowEndpoints(t *testing.T) {
 		s := h2.p.Status().Servers
 		return len(s) == 1 && s[0] == want
 	})
-	b, err := os.ReadFile(filepath.Join(h2.data, "servers.json"))
-	if err != nil || !strings.Contains(string(b), want) {
-		t.Fatalf("servers.json: %v %s", err, b)
-	}
+	waitFor(t, "servers.json", func() bool {
+		b, err := os.ReadFile(filepath.Join(h2.data, "servers.json"))
+		return err == nil && strings.Contains(string(b), want)
+	})
 	// an empty Endpoints never empties the list
 	h.fakes[0].mu.Lock()
 	h.fakes[0].endpoints = nil
@@ -200,10 +200,10 @@ func TestServersFollowTwoMasters(t *testing.T) {
 		f.put("a", map[string]string{"k": "a"})
 	}
 	waitFor(t, "both servers known", func() bool { return len(h.p.Status().Servers) == 2 })
-	b, _ := os.ReadFile(filepath.Join(h.data, "servers.json"))
-	if !strings.Contains(string(b), second.url()) {
-		t.Errorf("servers.json: %s", b)
-	}
+	waitFor(t, "servers.json with both", func() bool {
+		b, _ := os.ReadFile(filepath.Join(h.data, "servers.json"))
+		return strings.Contains(string(b), second.url())
+	})
 	waitFor(t, "the second server healthy", func() bool {
 		h.p.ups.mu.Lock()
 		defer h.p.ups.mu.Unlock()

@@ -66,6 +66,12 @@ func (t *tokenIdentities) dirFor(authorization string) string {
 // returns its directory from then on.
 func (t *tokenIdentities) confirm(authorization string) string {
 	h := tokenHash(authorization)
+	t.mu.Lock()
+	known, ok := t.dir[h]
+	t.mu.Unlock()
+	if ok {
+		return known
+	}
 	iss, sub, ok := jwtSubject(strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(authorization), "Bearer")))
 	if !ok {
 		return "token-" + h
