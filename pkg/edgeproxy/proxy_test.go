@@ -260,3 +260,20 @@ func TestServersEndpointsForbidden(t *testing.T) {
 		t.Errorf("servers %v", s)
 	}
 }
+
+// TestServingCertReload: a renewed serving certificate is served to new
+// connections without a restart.
+func TestServingCertReload(t *testing.T) {
+	h := newHarness(t, 1, nil)
+	c, k := h.pki.issue(t, "edge-proxy-renewed", nil, true)
+	writeTestFile(t, h.cfg.ServingKeyFile, k)
+	writeTestFile(t, h.cfg.ServingCertFile, c)
+	waitFor(t, "the renewed certificate served", func() bool {
+		r, err := h.client().Get(h.url + "/whoami")
+		if err != nil {
+			return false
+		}
+		r.Body.Close()
+		return r.TLS.PeerCertificates[0].Subject.CommonName == "edge-proxy-renewed"
+	})
+}
