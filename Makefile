@@ -16,6 +16,7 @@ build:
 	mkdir -p _output
 	go build -o _output/edgeops ./cmd/edgeops
 	go build -ldflags "$(KUBE_LDFLAGS) -X main.version=$(EDGEADM_VERSION)" -o _output/edgeadm ./cmd/edgeadm
+	CGO_ENABLED=0 go build -ldflags "-X main.version=$(EDGEADM_VERSION)" -o _output/edge-proxy ./cmd/edge-proxy
 
 vet:
 	go vet ./...

@@ -14,7 +14,7 @@ import (
 // may read kubeadm-config). A joining control-plane node must have the
 // package's images under that name before kubeadm's preflight pulls them:
 // kubeadm join has no --image-repository, and the cluster's may be one no
-// host can pull from (the seed's superedge.tencentcloudcr.com/superedge).
+// host can pull from (the seed used superedge.tencentcloudcr.com/superedge).
 func ClusterImageRepository(ctx context.Context, cfg *KubeadmConfig) (string, error) {
 	data, err := cfg.Marshal()
 	if err != nil {

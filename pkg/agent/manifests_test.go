@@ -39,17 +39,17 @@ func TestEdgeFiles(t *testing.T) {
 		lacks     []string
 		log       string
 	}{
-		{name: "package only", applied: []string{"00-ns.yaml", "a.yaml", "b.yaml"},
-			contains: []string{"image: reg.example/a:v1", "name: b"}, lacks: []string{"kind: Pod", "__"}},
+		{name: "package only", applied: []string{"00-ns.yaml", "a.yaml", "b.yaml", "lite-apiserver.yaml"},
+			contains: []string{"image: reg.example/a:v1", "name: b", "--url=10.0.0.1:6443"}, lacks: []string{"__"}},
 		{name: "replace, add, remove",
 			overrides: map[string]string{"a.yaml": strings.ReplaceAll(cmA, "a:v1", "a:v2"), "b.yaml": "", "c.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {api: \"__API_SERVER__\"}\n"},
-			applied:   []string{"00-ns.yaml", "a.yaml", "c.yaml"},
+			applied:   []string{"00-ns.yaml", "a.yaml", "c.yaml", "lite-apiserver.yaml"},
 			contains:  []string{"image: reg.example/a:v2", `api: "10.0.0.1:6443"`}, lacks: []string{"name: b,", "a:v1"},
 			log: "replaced a.yaml; added c.yaml; removed b.yaml"},
-		{name: "node-local file replaced, still not applied", overrides: map[string]string{"lite-apiserver.yml": podLite},
-			applied: []string{"00-ns.yaml", "a.yaml", "b.yaml"}, lacks: []string{"kind: Pod"}, log: "replaced lite-apiserver.yml"},
+		{name: "a .yml file replaces its .yaml", overrides: map[string]string{"lite-apiserver.yml": strings.ReplaceAll(podLite, "lite:v1", "lite:v2")},
+			applied: []string{"00-ns.yaml", "a.yaml", "b.yaml", "lite-apiserver.yml"}, contains: []string{"reg.example/lite:v2"}, lacks: []string{"lite:v1"}, log: "replaced lite-apiserver.yml"},
 		{name: "typo in a removal warns", overrides: map[string]string{"bb.yaml": ""},
-			applied: []string{"00-ns.yaml", "a.yaml", "b.yaml"}, log: "[warning] --edge-manifests-dir /user: empty file(s) bb.yaml match no file of the package"},
+			applied: []string{"00-ns.yaml", "a.yaml", "b.yaml", "lite-apiserver.yaml"}, log: "[warning] --edge-manifests-dir /user: empty file(s) bb.yaml match no file of the package"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -31,7 +31,7 @@ func PrePhases() []Phase {
 func InitPostPhases() []Phase {
 	return []Phase{
 		{Name: PhaseCNI, Short: "Apply the CNI (flannel, or --cni-manifest) and write this node's CNI config", Run: ApplyCNI},
-		{Name: PhaseEdge, Short: "Apply the edge components (when --enable-edge)", Run: ApplyEdge},
+		{Name: PhaseEdge, Short: "Apply the edge components: edge-proxy's RBAC and kubeconfig, kube-proxy and flannel variants for edge nodes (when --enable-edge)", Run: ApplyEdge},
 		{Name: PhaseJoinInfo, Short: "Write the join information file (root-only)", Run: func(ctx context.Context, r *Run) error {
 			if r.Secrets.Token == "" {
 				// Run alone ('edgeadm init phase join-info'): mint fresh information.
@@ -47,6 +47,6 @@ func JoinPostPhases() []Phase {
 	return []Phase{
 		{Name: PhaseRetagImages, Short: "Tag the package's images under the cluster's image repository", Run: RetagForCluster},
 		{Name: PhaseCNI, Short: "Write this node's CNI config once it has a pod CIDR", Run: WriteNodeConflist},
-		{Name: PhaseEdge, Short: "Edge node: lite-apiserver, switched in only once healthy (when --enable-edge)", Run: EdgeNode},
+		{Name: PhaseEdge, Short: "Edge node: start edge-proxy (node-local API endpoint: cache, master failover) and switch the kubelet to it once it answers (when --enable-edge)", Run: EdgeNode},
 	}
 }

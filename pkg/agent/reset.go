@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/edgeops/edgeops/pkg/contract"
 )
 
 // resetPaths are removed whole: state edgeadm, containerd, the kubelet and
@@ -19,7 +21,8 @@ var resetPaths = []string{
 	ConfigDir, StateDir, "/etc/containerd", "/run/containerd", "/etc/kubernetes", "/var/lib/kubelet",
 	"/var/lib/etcd", "/var/lib/cni", "/run/flannel", "/etc/crictl.yaml", "/var/log/pods", "/var/log/containers",
 	"/etc/systemd/system/kubelet.service.d", SysctlFile, ModulesFile, CNIConflist,
-	"/etc/cni/net.d/10-flannel.conflist", "/var/lib/lite-apiserver", "/etc/default/kubelet",
+	"/etc/cni/net.d/10-flannel.conflist", "/etc/default/kubelet",
+	contract.EdgeProxyConfigDir, contract.EdgeProxyDataDir, contract.EdgeProxyUnitPath,
 	// Made by the kubelet (volume plugin folder) and containerd (its opt plugin).
 	"/usr/libexec/kubernetes", "/opt/containerd",
 }
@@ -53,7 +56,7 @@ func Reset(ctx context.Context, h *Host) error {
 		h.Warnf("%v: removing the known paths only", err)
 	}
 	var errs []error
-	units := []string{"kubelet.service", "containerd.service"}
+	units := []string{contract.EdgeProxyUnit, "kubelet.service", "containerd.service"}
 	if in != nil {
 		for _, u := range in.Units {
 			units = appendUnique(units, u)

@@ -22,14 +22,14 @@ type Placeholder struct{ Name, Meaning string }
 // Placeholders lists every placeholder, for help texts and error messages.
 func Placeholders() []Placeholder {
 	return []Placeholder{
-		{PlaceholderImageRepository, "the image repository: --image-repository, or SuperEdge's registry when the cluster uses registry.k8s.io"},
+		{PlaceholderImageRepository, "the cluster's image repository (kubeadm's imageRepository: --image-repository or registry.k8s.io)"},
 		{PlaceholderAPIServer, "the API server as host:port (on an edge node: the one its kubelet talks to)"},
 	}
 }
 
 // File is one YAML file of edge components.
 type File struct {
-	Name string // base name, such as tunnel-edge.yaml
+	Name string // base name, such as 10-edge-proxy-kubeconfig.yaml
 	Data []byte
 }
 

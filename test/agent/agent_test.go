@@ -55,8 +55,11 @@ func TestAgentOnLabHosts(t *testing.T) {
 	if !strings.Contains(health, "200 OK") {
 		t.Errorf("worker to CoreDNS pod %s on the master: %q", podIP, health)
 	}
-	if out := l.kubectl(ctx, "get ns"); strings.Contains(out, "edge-system") {
-		t.Errorf("--enable-edge=false applied the edge components:\n%s", out)
+	if out := l.kubectl(ctx, "get ds -A"); strings.Contains(out, "-edge") {
+		t.Errorf("--enable-edge=false made edge DaemonSets:\n%s", out)
+	}
+	if out, err := l.run(ctx, worker, "systemctl is-enabled edge-proxy.service"); err == nil {
+		t.Errorf("--enable-edge=false enabled edge-proxy on the worker: %s", out)
 	}
 	if out := l.must(ctx, worker, "cat /etc/cni/net.d/10-edgeops.conflist"); !strings.Contains(out, `"bridge": "cni0"`) {
 		t.Errorf("worker CNI config:\n%s", out)
@@ -100,8 +103,8 @@ func TestAgentOnLabHosts(t *testing.T) {
 	joinOut, _ = l.timed(ctx, worker, "edgeadm join --node-role edge", fmt.Sprintf(
 		"%s join --join-info-file /etc/edgeadm/join-info.json --node-role edge --install-pkg-path %s --runtime-binary %s --edge-manifests-dir %s 2>&1",
 		remoteEdgeadm, pkgW, runtimeBinary, overridesDir))
-	if !strings.Contains(joinOut, "lite-apiserver") || !strings.Contains(joinOut, ov.logLine()) {
-		t.Errorf("edge join said nothing about lite-apiserver or the overrides:\n%s", joinOut)
+	if !strings.Contains(joinOut, "the kubelet now talks to edge-proxy") || !strings.Contains(joinOut, ov.logLine()) {
+		t.Errorf("edge join did not switch the kubelet to edge-proxy or said nothing about the overrides:\n%s", joinOut)
 	}
 	l.waitFor(ctx, "2 nodes Ready (edge)", readyCmd, 5*time.Minute, allReady(2))
 	l.checkEdge(ctx, ov)
@@ -152,9 +155,9 @@ func (l *lab) checkInitOutput(ctx context.Context, out string) joininfo.Info {
 	return info
 }
 
-// checkEdge: the edge node is labelled and tainted, the edge components
-// are applied with the right images, namespace and placement, the
-// controller settings are in place, and the control plane node is no edge node.
+// checkEdge: the edge node is labelled and tainted, edge-proxy serves its
+// kubelet, kube-proxy and flannel run as their edge variants there, and the
+// controller settings are in place.
 func (l *lab) checkEdge(ctx context.Context, ov overrides) {
 	l.t.Helper()
 	node := strings.TrimSpace(l.must(ctx, worker, "hostname"))
@@ -162,48 +165,34 @@ func (l *lab) checkEdge(ctx context.Context, ov overrides) {
 	if !strings.HasPrefix(labels, "edge ") || !strings.Contains(labels, "edgeops.io/edge") {
 		l.t.Errorf("edge node %s: label and taints %q", node, labels)
 	}
-	objs := l.kubectl(ctx, `-n edge-system get deploy,ds -o jsonpath='{range .items[*]}{.kind}/{.metadata.name} {.spec.template.spec.containers[0].image} {.spec.template.spec.nodeSelector}{"\n"}{end}'`)
-	want := []struct{ obj, image, selector string }{
-		{"Deployment/tunnel-cloud", "superedge.tencentcloudcr.com/superedge/tunnel:v0.9.0", "node-role.kubernetes.io/control-plane"},
-		{"Deployment/application-grid-controller", "superedge.tencentcloudcr.com/superedge/application-grid-controller:v0.9.0", "node-role.kubernetes.io/control-plane"},
-		{"Deployment/edge-health-admission", "superedge.tencentcloudcr.com/superedge/edge-health-admission:v0.9.0", "node-role.kubernetes.io/control-plane"},
-		{"DaemonSet/tunnel-edge", "superedge.tencentcloudcr.com/superedge/tunnel:v0.9.0", `"edgeops.io/node-role":"edge"`},
-		{"DaemonSet/application-grid-wrapper", "superedge.tencentcloudcr.com/superedge/application-grid-wrapper:v0.9.0", `"edgeops.io/node-role":"edge"`},
-		{"DaemonSet/edge-health", "superedge.tencentcloudcr.com/superedge/edge-health:v0.9.0", `"edgeops.io/node-role":"edge"`},
+	// edge-proxy runs on the edge node and the kubelet talks to it.
+	if out := l.must(ctx, worker, "systemctl is-active edge-proxy.service; grep server: /etc/kubernetes/kubelet.conf; curl -fsS http://127.0.0.1:10267/status"); !strings.HasPrefix(out, "active\n") ||
+		!strings.Contains(out, "server: https://127.0.0.1:10268") || !strings.Contains(out, `"online":true`) {
+		l.t.Errorf("edge node: edge-proxy not active, or the kubelet not pointed at it, or offline:\n%s", out)
 	}
-	for _, w := range want {
-		if ov.removed[w.obj] {
-			continue // checkOverrides checks it is absent
-		}
-		found := false
+	// kube-proxy and flannel: the edge variants on the edge node, the originals kept off it.
+	objs := l.kubectl(ctx, `get ds -A -o jsonpath='{range .items[*]}{.metadata.name} {.spec.template.spec.nodeSelector} {.spec.template.spec.affinity.nodeAffinity}{"\n"}{end}'`)
+	for _, ds := range []string{"kube-proxy", "kube-flannel-ds"} {
 		for _, line := range strings.Split(objs, "\n") {
-			if strings.HasPrefix(line, w.obj+" ") {
-				found = true
-				if !strings.Contains(line, " "+w.image+" ") || !strings.Contains(line, w.selector) {
-					l.t.Errorf("%s: %q, want image %s and node selector %s", w.obj, line, w.image, w.selector)
-				}
+			f := strings.Fields(line)
+			switch {
+			case len(f) == 0:
+			case f[0] == ds && !strings.Contains(line, `"operator":"NotIn","values":["edge"]`):
+				l.t.Errorf("DaemonSet %s is not kept off edge nodes: %s", ds, line)
+			case f[0] == ds+"-edge" && !strings.Contains(line, `"edgeops.io/node-role":"edge"`):
+				l.t.Errorf("DaemonSet %s-edge is not for edge nodes only: %s", ds, line)
 			}
 		}
-		if !found {
-			l.t.Errorf("%s not applied; edge-system holds:\n%s", w.obj, objs)
+		if !strings.Contains(objs, ds+"-edge ") {
+			l.t.Errorf("no DaemonSet %s-edge:\n%s", ds, objs)
 		}
 	}
-	// The DaemonSets' pods are scheduled onto the edge node (their images are not
-	// available here, so they cannot start; the node must stay Ready regardless).
-	pods := l.kubectl(ctx, `-n edge-system get pods -o jsonpath='{range .items[*]}{.metadata.name} {.spec.nodeName}{"\n"}{end}'`)
-	for _, ds := range []string{"tunnel-edge", "edge-health", "application-grid-wrapper"} {
-		if ov.removed["DaemonSet/"+ds] {
-			continue
-		}
-		if !strings.Contains(pods, ds+"-") || !strings.Contains(pods, node) {
-			l.t.Errorf("no %s pod on edge node %s:\n%s", ds, node, pods)
-		}
-	}
+	l.waitFor(ctx, "kube-proxy-edge and kube-flannel-ds-edge running on the edge node",
+		kubectlCmd+` get pods -A -o wide --field-selector spec.nodeName=`+node+` --no-headers`, 3*time.Minute, func(s string) bool {
+			return strings.Contains(s, "kube-proxy-edge-") && strings.Contains(s, "kube-flannel-ds-edge-") && strings.Count(s, "Running") == strings.Count(s, "\n")
+		})
 	if out := l.must(ctx, master, "cat /etc/kubernetes/manifests/kube-controller-manager.yaml"); !strings.Contains(out, "--node-monitor-grace-period=5m0s") {
 		l.t.Errorf("controller manager lacks the edge grace period")
-	}
-	if out := l.kubectl(ctx, "get pods -A -o wide"); strings.Contains(out, "lite-apiserver") {
-		l.t.Errorf("lite-apiserver runs though its image is missing:\n%s", out)
 	}
 }
 

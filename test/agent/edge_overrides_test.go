@@ -41,7 +41,7 @@ func (o object) get() string {
 // overrides is what the test's --edge-manifests-dir changed.
 type overrides struct {
 	replacedFile, removedFile string
-	replaced                  []object        // workloads of the replaced file, now labelled
+	replaced                  []object        // objects of the replaced file, now labelled
 	removedObjs               []object        // every object of the removed file
 	removed                   map[string]bool // Kind/name of the removed file's objects
 }
@@ -52,8 +52,8 @@ func (ov overrides) logLine() string {
 
 // edgeOverrides runs 'edgeadm manifests' on the master, checks it wrote the
 // package's edge YAML unchanged and refuses to overwrite it, then builds a
-// folder from it (whatever today's components are called): the first file
-// with a workload replaced (its workloads labelled), the second emptied,
+// folder from it (whatever today's components are called): the last file
+// replaced (its objects labelled), the first emptied,
 // a ConfigMap with both placeholders added. The folder goes to both hosts.
 func (l *lab) edgeOverrides(ctx context.Context, pkg string) overrides {
 	l.t.Helper()
@@ -84,26 +84,24 @@ func (l *lab) edgeOverrides(ctx context.Context, pkg string) overrides {
 		if err != nil {
 			l.t.Fatalf("%s: %v", n, err)
 		}
-		workload := false
 		for _, u := range us {
 			objs[n] = append(objs[n], &edgeObj{u.Object, object{u.GetKind(), u.GetNamespace(), u.GetName()}})
-			workload = workload || u.GetKind() == "Deployment" || u.GetKind() == "DaemonSet"
 		}
-		if workload {
+		if len(us) > 0 {
 			cands = append(cands, n)
 		}
 	}
 	sort.Strings(cands)
 	if len(cands) < 2 {
-		l.t.Fatalf("the package's edge YAML has %d file(s) with a workload (%v); the test needs two", len(cands), cands)
+		l.t.Fatalf("the package's edge YAML has %d file(s) with objects (%v); the test needs two", len(cands), cands)
 	}
-	ov := overrides{replacedFile: cands[0], removedFile: cands[1], removed: map[string]bool{}}
+	// The last file (the edge DaemonSets' kubeconfig, which init needs) is
+	// replaced, the first (edge-proxy's RBAC, which it can do without) removed.
+	ov := overrides{replacedFile: cands[len(cands)-1], removedFile: cands[0], removed: map[string]bool{}}
 	var replaced bytes.Buffer
 	for _, o := range objs[ov.replacedFile] {
-		if o.kind == "Deployment" || o.kind == "DaemonSet" {
-			o.label(replacedMark, "replaced")
-			ov.replaced = append(ov.replaced, o.object)
-		}
+		o.label(replacedMark, "replaced")
+		ov.replaced = append(ov.replaced, o.object)
 		b, err := yaml.Marshal(o.raw)
 		if err != nil {
 			l.t.Fatal(err)
@@ -192,9 +190,9 @@ func (l *lab) checkOverrides(ctx context.Context, ov overrides) {
 		}
 	}
 	got := strings.TrimSpace(l.kubectl(ctx, "-n kube-system get configmap "+addedCM+" -o jsonpath='{.data.image} {.data.apiServer}'"))
-	if want := edgeagent.SuperEdgeRepository + "/probe:v1 " + master + ":6443"; got != want {
+	if want := edgeagent.DefaultImageRepository + "/probe:v1 " + master + ":6443"; got != want {
 		l.t.Errorf("added %s: ConfigMap %s holds %q, want %q (placeholders filled in)", addedFile, addedCM, got, want)
 	}
-	l.t.Logf("in the cluster: %d workload(s) of %s relabelled, %d object(s) of %s absent, %s added with %q",
+	l.t.Logf("in the cluster: %d object(s) of %s relabelled, %d object(s) of %s absent, %s added with %q",
 		len(ov.replaced), ov.replacedFile, len(ov.removedObjs), ov.removedFile, addedCM, got)
 }

@@ -444,7 +444,7 @@ func (a *autonomy) corruptCache(t *testing.T) {
 	if code := strings.TrimSpace(s.mustSSH(t, a.edge, get)); code != "200" {
 		t.Fatalf("GET the node through edge-proxy while online: HTTP %s", code)
 	}
-	file := strings.TrimSpace(s.mustSSH(t, a.edge, fmt.Sprintf(`grep -rl --include='*' '"name":"%s"' /var/lib/edge-proxy/cache | xargs -r grep -l '"kind":"Node"' | head -1`, a.nodeName)))
+	file := strings.TrimSpace(s.mustSSH(t, a.edge, fmt.Sprintf(`grep -rl '"name":"%s"' /var/lib/edge-proxy/cache/node | xargs -r grep -l '"kind":"Node"' | head -1`, a.nodeName)))
 	if file == "" {
 		t.Fatalf("no cached Node object for %s under /var/lib/edge-proxy/cache", a.nodeName)
 	}
