@@ -225,6 +225,9 @@ spec:
     metadata: {labels: {app: autonomy}}
     spec:
       nodeSelector: {kubernetes.io/hostname: %[2]s}
+      # Edge nodes are tainted for edge workloads; no toleration of
+      # unreachable/not-ready is set here: the cluster's default must hold.
+      tolerations: [{key: edgeops.io/edge, operator: Exists, effect: NoSchedule}]
       containers:
       - name: app
         image: %[1]s
@@ -258,6 +261,7 @@ spec:
     metadata: {labels: {app: autonomy-client}}
     spec:
       nodeSelector: {kubernetes.io/hostname: %[2]s}
+      tolerations: [{key: edgeops.io/edge, operator: Exists, effect: NoSchedule}]
       containers:
       - name: client
         image: %[1]s
