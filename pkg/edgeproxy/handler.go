@@ -53,7 +53,16 @@ func (p *Proxy) serveOnce(w http.ResponseWriter, r *http.Request, id identity, i
 		writeOffline(w, msg)
 		return
 	}
-	if err := p.forward(w, r, &id, x, nil); err != nil {
+	var modify func(*http.Response) error
+	if info.key != "" {
+		modify = func(resp *http.Response) error {
+			if resp.StatusCode == http.StatusOK && isJSON(resp.Header.Get("Content-Type")) {
+				resp.Body = p.captureBody(resp, id, info.key)
+			}
+			return nil
+		}
+	}
+	if err := p.forward(w, r, &id, x, modify); err != nil {
 		if r.Context().Err() != nil {
 			return
 		}

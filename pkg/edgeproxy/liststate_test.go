@@ -66,7 +66,14 @@ func TestClassify(t *testing.T) {
 		{"GET", "/api/v1/nodes", "application/json;as=Table;v=v1;g=meta.k8s.io,application/json", kindGet, "GET /api/v1/nodes?|accept=application/json;as=Table;v=v1;g=meta.k8s.io,application/json", false},
 		{"POST", "/api/v1/namespaces/a/serviceaccounts/default/token", "application/vnd.kubernetes.protobuf", kindToken, "POST /api/v1/namespaces/a/serviceaccounts/default/token|json", true},
 		{"POST", "/api/v1/namespaces/a/configmaps", "", kindWrite, "", false},
-		{"PATCH", "/api/v1/nodes/e1/status", "", kindWrite, "", false},
+		// An update's answer refreshes the cached GET of the object it wrote.
+		{"PATCH", "/api/v1/nodes/e1/status", "", kindWrite, "GET /api/v1/nodes/e1?|json", true},
+		{"PATCH", "/api/v1/nodes/e1", "application/json", kindWrite, "GET /api/v1/nodes/e1?|json", true},
+		{"PUT", "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/e1", "application/vnd.kubernetes.protobuf", kindWrite, "GET /apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/e1?|json", true},
+		{"PUT", "/api/v1/namespaces/a", "", kindWrite, "GET /api/v1/namespaces/a?|json", true},
+		{"PATCH", "/api/v1/namespaces/a/pods/p/ephemeralcontainers", "", kindWrite, "", false},
+		{"PATCH", "/api/v1/nodes/e1", "application/json;as=Table;v=v1;g=meta.k8s.io", kindWrite, "", false},
+		{"DELETE", "/api/v1/namespaces/a/pods/p", "", kindWrite, "", false},
 	}
 	for _, c := range cases {
 		r := mustReq(c.method, c.url)

@@ -53,7 +53,16 @@ func classify(r *http.Request) reqInfo {
 			return reqInfo{kind: kindToken, key: "POST " + path + "|" + acceptClass(r.Header.Get("Accept")), rewriteAccept: jsonAcceptable(r.Header.Get("Accept"))}
 		}
 		return reqInfo{kind: kindWrite}
-	case http.MethodPut, http.MethodPatch, http.MethodDelete:
+	case http.MethodPut, http.MethodPatch:
+		// The answer to a successful update is the object as stored: it
+		// refreshes the cached GET of that object, so a client that reads
+		// back what it wrote (flannel's node annotations) sees it offline.
+		info := reqInfo{kind: kindWrite}
+		if obj := writtenObject(path); obj != "" && jsonAcceptable(r.Header.Get("Accept")) {
+			info.key, info.rewriteAccept = "GET "+obj+"?|json", true
+		}
+		return info
+	case http.MethodDelete:
 		return reqInfo{kind: kindWrite}
 	default:
 		return reqInfo{kind: kindOther}
@@ -73,6 +82,31 @@ func classify(r *http.Request) reqInfo {
 	info.rewriteAccept = jsonAcceptable(accept)
 	info.key = "GET " + path + "?" + normalizedQuery(q) + "|" + acceptClass(accept)
 	return info
+}
+
+// writtenObject is the object path an update writes: the path itself, or
+// without its /status subresource; "" for other subresources.
+func writtenObject(path string) string {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	var rest []string
+	switch {
+	case len(segs) > 2 && segs[0] == "api":
+		rest = segs[2:]
+	case len(segs) > 3 && segs[0] == "apis":
+		rest = segs[3:]
+	default:
+		return ""
+	}
+	if len(rest) > 2 && rest[0] == "namespaces" {
+		rest = rest[2:]
+	}
+	switch {
+	case len(rest) == 2:
+		return path
+	case len(rest) == 3 && rest[2] == "status":
+		return strings.TrimSuffix(path, "/status")
+	}
+	return ""
 }
 
 func normalizedQuery(q url.Values) string {

@@ -328,23 +328,40 @@ for d in /var/lib/kubelet/pods/*/volumes/kubernetes.io~secret/secret; do [ -f "$
 	}
 }
 
-// runningContainers counts the node's running containers of the app and the client.
-func (a *autonomy) runningContainers(t *testing.T) (app, client int) {
-	out, err := a.s.ssh(t.Context(), a.edge, `crictl ps --state running --label app=autonomy -q | wc -l; crictl ps --state running --label app=autonomy-client -q | wc -l`)
+// runningContainers counts the node's running containers by name (crictl ps
+// --label matches container labels, not the pod's): the app, the client,
+// kube-proxy and flannel.
+func (a *autonomy) runningContainers(t *testing.T) map[string]int {
+	n := map[string]int{}
+	out, err := a.s.ssh(t.Context(), a.edge, `for c in app client kube-proxy kube-flannel; do echo "$c $(crictl ps --state running --name "^$c$" -q | wc -l)"; done`)
 	if err != nil {
-		return 0, 0
+		return n
 	}
-	f := strings.Fields(out)
-	if len(f) != 2 {
-		return 0, 0
+	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+		if f := strings.Fields(l); len(f) == 2 {
+			n[f[0]], _ = strconv.Atoi(f[1])
+		}
 	}
-	app, _ = strconv.Atoi(f[0])
-	client, _ = strconv.Atoi(f[1])
-	return app, client
+	return n
 }
 
+// sandboxIPs lists the node's ready pod sandboxes' IPs for a pod label.
+func (a *autonomy) sandboxIPs(t *testing.T, label string) string {
+	out, _ := a.s.ssh(t.Context(), a.edge, `for id in $(crictl pods --label `+label+` --state ready -q); do crictl inspectp -o go-template --template '{{.status.network.ip}} ' "$id"; done`)
+	return strings.TrimSpace(out)
+}
+
+// cutAndReboot: cut, rebooted, still cut: the app, the client, kube-proxy
+// and flannel run again from edge-proxy's cache (pods, ConfigMap, Secret and
+// token volumes, Services, the node), within 2 minutes.
+//
+// Not yet proven here: the client reaching the Service while still cut. The
+// rebooted pods get new IPs from host-local IPAM and the cached
+// EndpointSlices name the old ones until the cloud is back (docs/edge.md,
+// "stable pod IPs"); the heal step checks the Service end to end.
 func (a *autonomy) cutAndReboot(t *testing.T) {
 	s := a.s
+	before := a.sandboxIPs(t, "app=autonomy")
 	s.lab(t, "cut", a.edge)
 	s.lab(t, "kill", a.edge)
 	s.lab(t, "start", a.edge)
@@ -356,28 +373,37 @@ func (a *autonomy) cutAndReboot(t *testing.T) {
 	}
 	s.kubectlRun(t, "", "delete", "pod", a.deleted, "--wait=false")
 	s.kubectlRun(t, "", "patch", "configmap", "autonomy", "-p", `{"data":{"greeting":"changed-during-the-cut"}}`)
-	var app, client int
-	var lastErr error
+	want := map[string]int{"app": 2, "client": 1, "kube-proxy": 1, "kube-flannel": 1}
+	var running map[string]int
 	deadline := booted.Add(2 * time.Minute)
 	for {
-		app, client = a.runningContainers(t)
-		if app == 2 && client == 1 {
-			if lastErr = a.queryThroughClient(t); lastErr == nil {
-				break
-			}
+		running = a.runningContainers(t)
+		ok := true
+		for c, n := range want {
+			ok = ok && running[c] == n
+		}
+		if ok {
+			break
 		}
 		if time.Now().After(deadline) {
-			log := s.mustSSH(t, a.edge, `journalctl -u edge-proxy --no-pager -n 40; journalctl -u kubelet --no-pager -n 40; crictl ps -a`)
-			t.Fatalf("2 min after the reboot, still cut: %d app and %d client containers running, Service query: %v\n%s", app, client, lastErr, log)
+			log := s.mustSSH(t, a.edge, `journalctl -u edge-proxy --no-pager -n 40; journalctl -u kubelet --no-pager -n 30 | cut -c1-300; crictl ps -a`)
+			t.Fatalf("2 min after the reboot, still cut: running %v, want %v\n%s", running, want, log)
 		}
 		time.Sleep(3 * time.Second)
 	}
+	ready := time.Since(booted)
 	st := s.proxyStatus(t, a.edge)
 	if st.Online {
 		t.Errorf("edge-proxy says online while the node is cut: %+v", st)
 	}
 	a.checkVolumes(t, "before-the-cut")
-	t.Logf("TIMING edge reboot while cut: app and client running, Service answering after %s", time.Since(booted).Round(time.Second))
+	// flannel read back its own node annotations from the cache: it stays up.
+	time.Sleep(10 * time.Second)
+	if n := a.runningContainers(t)["kube-flannel"]; n != 1 {
+		t.Errorf("flannel does not stay up offline after the reboot (running %d)", n)
+	}
+	t.Logf("app pod IPs before the reboot %q, after %q; Service through the client while cut: %v", before, a.sandboxIPs(t, "app=autonomy"), a.queryThroughClient(t))
+	t.Logf("TIMING edge reboot while cut: app, client, kube-proxy and flannel running after %s", ready.Round(time.Second))
 }
 
 func (a *autonomy) heal(t *testing.T) {
