@@ -16,6 +16,7 @@ import (
 func wrapInit(c *cobra.Command, host *agent.Host) {
 	opts := agent.NewOptions()
 	opts.AddFlags(c.Flags())
+	opts.AddInitFlags(c.Flags())
 	pre, post := agent.PrePhases(), agent.InitPostPhases()
 	all := append(append([]agent.Phase{}, pre...), post...)
 	kubeadmRun := c.RunE
@@ -45,7 +46,7 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			}
 		}
 		uploadCerts := flagBool(fs, "upload-certs")
-		cfg, err := agent.InitConfigFromFlags(fs, agent.InitSettings{EnableEdge: opts.EnableEdge, UploadCerts: uploadCerts})
+		cfg, err := agent.InitConfigFromFlags(fs, agent.InitSettings{EnableEdge: opts.EnableEdge, EvictionTolerationSeconds: opts.EdgeEvictionTolerationSeconds, UploadCerts: uploadCerts})
 		if err != nil {
 			return fmt.Errorf("init: kubeadm configuration: %w", err)
 		}

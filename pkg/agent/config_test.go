@@ -101,8 +101,19 @@ func TestInitConfigFromFlags(t *testing.T) {
 				if argValue(c.Cluster.ControllerManager.ExtraArgs, "node-monitor-grace-period") != edgeNodeMonitorGracePeriod {
 					t.Errorf("controller manager args %v", c.Cluster.ControllerManager.ExtraArgs)
 				}
-				if argValue(c.Cluster.APIServer.ExtraArgs, "default-unreachable-toleration-seconds") != edgeTolerationSeconds {
+				if argValue(c.Cluster.APIServer.ExtraArgs, "default-unreachable-toleration-seconds") != "86400" {
 					t.Errorf("apiserver args %v", c.Cluster.APIServer.ExtraArgs)
+				}
+			},
+		},
+		{
+			name: "edge eviction toleration from --edge-eviction-toleration-seconds",
+			s:    InitSettings{EnableEdge: true, EvictionTolerationSeconds: 600},
+			check: func(t *testing.T, c *KubeadmConfig) {
+				for _, a := range []string{"default-not-ready-toleration-seconds", "default-unreachable-toleration-seconds"} {
+					if got := argValue(c.Cluster.APIServer.ExtraArgs, a); got != "600" {
+						t.Errorf("%s=%q, want 600", a, got)
+					}
 				}
 			},
 		},

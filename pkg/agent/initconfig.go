@@ -16,6 +16,9 @@ import (
 // InitSettings is what edgeadm adds to kubeadm's init configuration.
 type InitSettings struct {
 	EnableEdge bool
+	// EvictionTolerationSeconds: the API server's default not-ready and
+	// unreachable toleration on an edge cluster.
+	EvictionTolerationSeconds int
 	// KubernetesVersion is used when the user set none (the package's version).
 	KubernetesVersion string
 	// KubeletResolvConf, when set, becomes the kubelet's --resolv-conf.
@@ -152,7 +155,7 @@ func completeInitConfig(cfg *KubeadmConfig, s InitSettings) error {
 	}
 	FinishInitConfig(cfg, NodeFacts{KubernetesVersion: s.KubernetesVersion, KubeletResolvConf: s.KubeletResolvConf})
 	if s.EnableEdge {
-		ApplyEdgeClusterSettings(cfg.Cluster)
+		ApplyEdgeClusterSettings(cfg.Cluster, s.EvictionTolerationSeconds)
 	}
 	return nil
 }

@@ -6,10 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	kubeadmv1 "k8s.io/kubernetes/cmd/kubeadm/app/apis/kubeadm/v1beta4"
 	"sigs.k8s.io/yaml"
+
+	"github.com/edgeops/edgeops/pkg/contract"
 )
 
 const kubeadmAPIVersion = "kubeadm.k8s.io/v1beta4"
@@ -122,18 +125,19 @@ func setArg(args []kubeadmv1.Arg, name, value string) []kubeadmv1.Arg {
 // Edge disconnection settings. An edge node may lose its link for a long
 // time; its pods must not be evicted meanwhile. The controller manager waits
 // longer before marking a silent node unhealthy, and pods tolerate an
-// unreachable or not-ready node for a day by default.
-const (
-	edgeNodeMonitorGracePeriod = "5m0s"
-	edgeTolerationSeconds      = "86400"
-)
+// unreachable or not-ready node for tolerationSeconds (default a day).
+const edgeNodeMonitorGracePeriod = "5m0s"
 
 // ApplyEdgeClusterSettings adds the disconnection settings to the
-// ClusterConfiguration, leaving any value the user set.
-func ApplyEdgeClusterSettings(cc *kubeadmv1.ClusterConfiguration) {
+// ClusterConfiguration, leaving any value the user set (0: the default).
+func ApplyEdgeClusterSettings(cc *kubeadmv1.ClusterConfiguration, tolerationSeconds int) {
+	if tolerationSeconds <= 0 {
+		tolerationSeconds = contract.DefaultEdgeEvictionTolerationSeconds
+	}
+	secs := strconv.Itoa(tolerationSeconds)
 	cc.ControllerManager.ExtraArgs = setArg(cc.ControllerManager.ExtraArgs, "node-monitor-grace-period", edgeNodeMonitorGracePeriod)
-	cc.APIServer.ExtraArgs = setArg(cc.APIServer.ExtraArgs, "default-not-ready-toleration-seconds", edgeTolerationSeconds)
-	cc.APIServer.ExtraArgs = setArg(cc.APIServer.ExtraArgs, "default-unreachable-toleration-seconds", edgeTolerationSeconds)
+	cc.APIServer.ExtraArgs = setArg(cc.APIServer.ExtraArgs, "default-not-ready-toleration-seconds", secs)
+	cc.APIServer.ExtraArgs = setArg(cc.APIServer.ExtraArgs, "default-unreachable-toleration-seconds", secs)
 }
 
 // SetKubeletArg sets a kubelet flag on a node registration unless already set.

@@ -37,10 +37,12 @@ type Options struct {
 	InstallPkgPathFile string
 	InstallPkgSHA256   string
 	EnableEdge         bool
-	JoinInfoFile       string
-	RuntimeBinary      string
-	EdgeManifestsDir   string
-	CNIManifest        string
+	// EdgeEvictionTolerationSeconds is init's --edge-eviction-toleration-seconds.
+	EdgeEvictionTolerationSeconds int
+	JoinInfoFile                  string
+	RuntimeBinary                 string
+	EdgeManifestsDir              string
+	CNIManifest                   string
 	// NodeRole is join's --node-role; empty means edge when EnableEdge, else worker.
 	NodeRole string
 	// RegistryCAFile and InsecureRegistries tell containerd how to reach the
@@ -51,7 +53,7 @@ type Options struct {
 
 // NewOptions returns the defaults.
 func NewOptions() *Options {
-	return &Options{EnableEdge: true, JoinInfoFile: contract.JoinInfoFile}
+	return &Options{EnableEdge: true, JoinInfoFile: contract.JoinInfoFile, EdgeEvictionTolerationSeconds: contract.DefaultEdgeEvictionTolerationSeconds}
 }
 
 // AddFlags adds the flags init and join share.
@@ -76,6 +78,12 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"CA certificate (PEM) of the registry the images come from (init: --image-repository's; join: the cluster's), for containerd.")
 	fs.StringSliceVar(&o.InsecureRegistries, FlagInsecureRegistry, o.InsecureRegistries,
 		"Registry host[:port] containerd reaches over plain http, no TLS (repeatable). Only for a registry on a trusted network.")
+}
+
+// AddInitFlags adds the init-only flags.
+func (o *Options) AddInitFlags(fs *pflag.FlagSet) {
+	fs.IntVar(&o.EdgeEvictionTolerationSeconds, contract.FlagEdgeEvictionTolerationSeconds, o.EdgeEvictionTolerationSeconds,
+		"With --enable-edge: seconds pods tolerate a not-ready or unreachable node before they are evicted (the API server's default-not-ready/unreachable-toleration-seconds). Long keeps an edge site's pods through an outage; short moves them off a dead node sooner.")
 }
 
 // AddJoinFlags adds the join-only flags.

@@ -19,10 +19,17 @@ const (
 	FlagRegistryCAFile = "registry-ca-file"
 	// FlagInsecureRegistry (repeatable) names a registry host[:port] reached over plain http.
 	FlagInsecureRegistry = "insecure-registry"
+	// FlagEdgeEvictionTolerationSeconds is init's: how long pods tolerate a
+	// not-ready or unreachable node before the cloud evicts them (edge clusters).
+	FlagEdgeEvictionTolerationSeconds = "edge-eviction-toleration-seconds"
 )
+
+// DefaultEdgeEvictionTolerationSeconds: a day (docs/edge.md, the trade-off).
+const DefaultEdgeEvictionTolerationSeconds = 86400
 
 // OwnFlags lists every flag edgeadm adds to kubeadm's commands.
 func OwnFlags() []string {
 	return []string{FlagInstallPkgPath, FlagInstallPkgPathFile, FlagInstallPkgSHA256, FlagEnableEdge, FlagJoinInfoFile,
-		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole, FlagRegistryCAFile, FlagInsecureRegistry}
+		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole, FlagRegistryCAFile, FlagInsecureRegistry,
+		FlagEdgeEvictionTolerationSeconds}
 }

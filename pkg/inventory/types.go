@@ -49,8 +49,12 @@ type Cluster struct {
 	ControlPlaneEndpoint   string   `yaml:"controlPlaneEndpoint" json:"controlPlaneEndpoint,omitempty"`
 	APIServerCertExtraSANs []string `yaml:"apiserverCertExtraSANs" json:"apiserverCertExtraSANs,omitempty"`
 	// EnableEdge installs the edge components; nil means the default, true.
-	EnableEdge     *bool          `yaml:"enableEdge" json:"enableEdge,omitempty"`
-	InstallPackage InstallPackage `yaml:"installPackage" json:"installPackage"`
+	EnableEdge *bool `yaml:"enableEdge" json:"enableEdge,omitempty"`
+	// EdgeEvictionTolerationSeconds: how long pods stay bound to a not-ready
+	// or unreachable node before the cloud evicts them (edge clusters; default
+	// 86400, a day; docs/edge.md has the trade-off).
+	EdgeEvictionTolerationSeconds *int           `yaml:"edgeEvictionTolerationSeconds" json:"edgeEvictionTolerationSeconds,omitempty"`
+	InstallPackage                InstallPackage `yaml:"installPackage" json:"installPackage"`
 	// EdgeManifestsDir is a local folder of edge-component YAML that overrides the package's.
 	EdgeManifestsDir string `yaml:"edgeManifestsDir" json:"edgeManifestsDir,omitempty"`
 	// CNIManifest is a local CNI YAML used instead of the package's flannel.

@@ -111,6 +111,9 @@ func (v *validator) cluster() {
 		}
 	}
 	v.installPackage()
+	if s := c.EdgeEvictionTolerationSeconds; s != nil && *s < 1 {
+		v.fail("cluster.edgeEvictionTolerationSeconds", fmt.Sprint(*s), "out of range", "at least 1 second (or leave it out for the default, 86400: a day)")
+	}
 	if c.EdgeManifestsDir != "" {
 		v.edgeManifestsDir(c.EdgeManifestsDir)
 	}

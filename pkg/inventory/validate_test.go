@@ -44,6 +44,7 @@ func TestValidationRules(t *testing.T) {
 		{"advertise address on edge", edits("role: edge", "role: edge\n    apiserverAdvertiseAddress: 192.168.10.50"), "hosts[1].apiserverAdvertiseAddress", "set on a edge host", 14},
 		{"ssh port too high", edits("user: root", "user: root\n  port: 70000"), "ssh.port", "out of range", 7},
 		{"ssh port zero", edits("user: root", "user: root\n  port: 0"), "ssh.port", "out of range", 7},
+		{"eviction toleration zero", edits("name: demo", "name: demo\n  edgeEvictionTolerationSeconds: 0"), "cluster.edgeEvictionTolerationSeconds", "out of range", 3},
 		{"host port negative", edits("role: edge", "role: edge\n    port: -1"), "hosts[1].port", "out of range", 14},
 		{"host port zero", edits("role: edge", "role: edge\n    port: 0"), "hosts[1].port", "out of range", 14},
 		{"port set twice", edits("role: edge", "role: edge\n    port: 2222\n    ssh: {port: 2223}"), "hosts[1].ssh.port", "set twice", 15},

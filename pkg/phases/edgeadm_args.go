@@ -95,6 +95,9 @@ func initArgs(s *State, h *Host, uploadCerts bool) []string {
 	if c.EdgeManifestsDir != "" {
 		a = append(a, flag(contract.FlagEdgeManifestsDir), edgeManifestsDir)
 	}
+	if c.EdgeEvictionTolerationSeconds != nil {
+		a = append(a, flag(contract.FlagEdgeEvictionTolerationSeconds), strconv.Itoa(*c.EdgeEvictionTolerationSeconds))
+	}
 	if c.CNIManifest != "" {
 		a = append(a, flag(contract.FlagCNIManifest), cniManifestPath)
 	}
