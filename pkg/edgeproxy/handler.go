@@ -53,16 +53,7 @@ func (p *Proxy) serveOnce(w http.ResponseWriter, r *http.Request, id identity, i
 		writeOffline(w, msg)
 		return
 	}
-	var modify func(*http.Response) error
-	if info.key != "" {
-		modify = func(resp *http.Response) error {
-			if resp.StatusCode == http.StatusOK && isJSON(resp.Header.Get("Content-Type")) {
-				resp.Body = p.captureBody(resp, id, info.key)
-			}
-			return nil
-		}
-	}
-	if err := p.forward(w, r, &id, x, modify); err != nil {
+	if err := p.forward(w, r, &id, x, p.cacheOK(&id, info.key)); err != nil {
 		if r.Context().Err() != nil {
 			return
 		}
@@ -79,16 +70,7 @@ func (p *Proxy) serveGet(w http.ResponseWriter, r *http.Request, id identity, in
 		if x == nil {
 			break
 		}
-		var modify func(*http.Response) error
-		if info.key != "" {
-			modify = func(resp *http.Response) error {
-				if resp.StatusCode == http.StatusOK && isJSON(resp.Header.Get("Content-Type")) {
-					resp.Body = p.captureBody(resp, id, info.key)
-				}
-				return nil
-			}
-		}
-		serverDown, err := p.forwardUntilDown(w, r, &id, x, modify)
+		serverDown, err := p.forwardUntilDown(w, r, &id, x, p.cacheOK(&id, info.key))
 		if err == nil || r.Context().Err() != nil {
 			return
 		}
@@ -97,6 +79,21 @@ func (p *Proxy) serveGet(w http.ResponseWriter, r *http.Request, id identity, in
 		}
 	}
 	p.serveFromCache(w, id, info.key)
+}
+
+// cacheOK is the response hook that caches a 200 JSON answer under key
+// (nil when the request is not cacheable). id is read when the answer
+// comes: forwarding may settle it (a token linked to its service account).
+func (p *Proxy) cacheOK(id *identity, key string) func(*http.Response) error {
+	if key == "" {
+		return nil
+	}
+	return func(resp *http.Response) error {
+		if resp.StatusCode == http.StatusOK && isJSON(resp.Header.Get("Content-Type")) {
+			resp.Body = p.captureBody(resp, *id, key)
+		}
+		return nil
+	}
 }
 
 func (p *Proxy) serveFromCache(w http.ResponseWriter, id identity, key string) {
