@@ -71,7 +71,12 @@ done
 [ -f /var/lib/edgeops/done ] && echo done=1
 [ -f /var/lib/edgeops/joining ] && echo joining=1
 [ -f /etc/kubernetes/pki/ca.crt ] && echo "cahash=$(sha256sum < /etc/kubernetes/pki/ca.crt | cut -c1-64)"
-if [ -f /etc/kubernetes/kubelet.conf ]; then
+if [ -f /etc/kubernetes/kubelet.conf ] && [ "$(awk '$1=="server:" {print $2; exit}' /etc/kubernetes/kubelet.conf)" = "https://127.0.0.1:10268" ] && [ -f /etc/edge-proxy/config.yaml ]; then
+  # An edge node: its kubelet reaches the cluster through edge-proxy (a
+  # node-local CA), which forwards to the config's servers and trusts the cluster CA.
+  echo "kubeletserver=$(awk '$1=="-" && $2 ~ /^https:/ {print $2; exit}' /etc/edge-proxy/config.yaml)"
+  [ -f /etc/kubernetes/pki/ca.crt ] && echo "kubeletcahash=$(sha256sum < /etc/kubernetes/pki/ca.crt | cut -c1-64)"
+elif [ -f /etc/kubernetes/kubelet.conf ]; then
   k=/etc/kubernetes/kubelet.conf
   echo "kubeletserver=$(awk '$1=="server:" {print $2; exit}' "$k")"
   cad=$(awk '$1=="certificate-authority-data:" {print $2; exit}' "$k")
