@@ -80,7 +80,7 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 	for _, n := range []string{"kubelet", "kubectl", "edgeadm", "edge-proxy", "containerd", "containerd-shim-runc-v2", "ctr", "runc", "crictl"} {
 		members = append(members, bundle.Member{Path: "bin/" + n, Mode: 0o755, Source: bins[n]})
 	}
-	for _, n := range []string{"bridge", "host-local", "loopback", "portmap"} {
+	for _, n := range []string{"bridge", "host-local", "loopback", "portmap", "edge-ipam"} {
 		members = append(members, bundle.Member{Path: "cni/bin/" + n, Mode: 0o755, Source: bins[n]})
 	}
 	recipe, err := b.recipeFiles(imgs)

@@ -168,11 +168,11 @@ func (b *Builder) buildLocal(ctx context.Context, out binaries) (string, error) 
 	if d, err := exec.CommandContext(ctx, "git", "-C", b.Root, "describe", "--tags", "--always", "--dirty").Output(); err == nil && strings.TrimSpace(string(d)) != "" {
 		own = strings.TrimSpace(string(d))
 	}
-	for name, pkg := range map[string]string{"edgeadm": "./cmd/edgeadm", "edge-proxy": "./cmd/edge-proxy", "pause": "./hack/images/pause", "iptables-wrapper": "./hack/images/iptables-wrapper"} {
+	for name, pkg := range map[string]string{"edgeadm": "./cmd/edgeadm", "edge-proxy": "./cmd/edge-proxy", "edge-ipam": "./cmd/edge-ipam", "pause": "./hack/images/pause", "iptables-wrapper": "./hack/images/iptables-wrapper"} {
 		start := now()
 		dst := filepath.Join(dir, name)
 		flags := "-s -w -buildid= " + ld
-		if name == "edgeadm" || name == "edge-proxy" {
+		if name == "edgeadm" || name == "edge-proxy" || name == "edge-ipam" {
 			flags += " -X main.version=" + own
 		}
 		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", flags, "-o", dst, pkg}

@@ -20,11 +20,19 @@ import (
 // cniMTU leaves room for flannel's VXLAN header.
 const cniMTU = 1450
 
-// Conflist renders the node's CNI config: a bridge (cni0) with host-local
-// addresses from the node's pod CIDR, plus portmap. Flannel's VXLAN routes
-// carry traffic between the nodes' pod CIDRs; the node is Ready with this
-// file alone, even before flannel runs.
-func Conflist(podCIDRs []string) ([]byte, error) {
+// CNI IPAM plugins: host-local, or edge-ipam (the package's host-local
+// wrapper that gives a pod back its previous address, so that Services
+// cached on an edge node still work after a reboot offline: docs/edge.md).
+const (
+	IPAMHostLocal = "host-local"
+	IPAMEdge      = "edge-ipam"
+)
+
+// Conflist renders the node's CNI config: a bridge (cni0) with addresses
+// from the node's pod CIDR (ipam: IPAMHostLocal or IPAMEdge), plus portmap.
+// Flannel's VXLAN routes carry traffic between the nodes' pod CIDRs; the
+// node is Ready with this file alone, even before flannel runs.
+func Conflist(podCIDRs []string, ipam string) ([]byte, error) {
 	var ranges [][]map[string]string
 	var routes []map[string]string
 	for _, c := range podCIDRs {
@@ -48,7 +56,7 @@ func Conflist(podCIDRs []string) ([]byte, error) {
 			map[string]any{
 				"type": "bridge", "bridge": "cni0", "isGateway": true, "ipMasq": false,
 				"hairpinMode": true, "mtu": cniMTU,
-				"ipam": map[string]any{"type": "host-local", "ranges": ranges, "routes": routes},
+				"ipam": map[string]any{"type": ipam, "ranges": ranges, "routes": routes},
 			},
 			map[string]any{"type": "portmap", "capabilities": map[string]bool{"portMappings": true}},
 		},
@@ -106,14 +114,19 @@ func WriteNodeConflist(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	conf, err := Conflist(cidrs)
+	// A package built before edge-ipam existed has host-local only.
+	ipam := IPAMHostLocal
+	if r.Host.Exists(filepath.Join(CNIBinDir, IPAMEdge)) {
+		ipam = IPAMEdge
+	}
+	conf, err := Conflist(cidrs, ipam)
 	if err != nil {
 		return err
 	}
 	if err := r.Host.WriteFile(CNIConflist, conf, 0o644); err != nil {
 		return err
 	}
-	r.Host.Logf("[cni] wrote %s for pod CIDR %s", CNIConflist, strings.Join(cidrs, ","))
+	r.Host.Logf("[cni] wrote %s for pod CIDR %s (IPAM %s)", CNIConflist, strings.Join(cidrs, ","), ipam)
 	return nil
 }
 

@@ -48,15 +48,17 @@ func TestRenderContainerdConfig(t *testing.T) {
 func TestConflist(t *testing.T) {
 	tests := []struct {
 		cidrs   []string
+		ipam    string
 		route   string
 		wantErr bool
 	}{
-		{[]string{"10.244.1.0/24"}, "0.0.0.0/0", false},
-		{[]string{"fd00:1::/64"}, "::/0", false},
-		{[]string{"not-a-cidr"}, "", true},
+		{[]string{"10.244.1.0/24"}, IPAMEdge, "0.0.0.0/0", false},
+		{[]string{"10.244.1.0/24"}, IPAMHostLocal, "0.0.0.0/0", false},
+		{[]string{"fd00:1::/64"}, IPAMEdge, "::/0", false},
+		{[]string{"not-a-cidr"}, IPAMEdge, "", true},
 	}
 	for _, tt := range tests {
-		data, err := Conflist(tt.cidrs)
+		data, err := Conflist(tt.cidrs, tt.ipam)
 		if tt.wantErr {
 			if err == nil {
 				t.Errorf("%v: no error", tt.cidrs)
@@ -82,7 +84,7 @@ func TestConflist(t *testing.T) {
 			t.Fatal(err)
 		}
 		p := c.Plugins[0]
-		if p.Type != "bridge" || p.Bridge != "cni0" || p.IPAM.Type != "host-local" ||
+		if p.Type != "bridge" || p.Bridge != "cni0" || p.IPAM.Type != tt.ipam ||
 			p.IPAM.Ranges[0][0]["subnet"] != tt.cidrs[0] || p.IPAM.Routes[0]["dst"] != tt.route || c.Plugins[1].Type != "portmap" {
 			t.Errorf("%v: conflist %s", tt.cidrs, data)
 		}

@@ -47,7 +47,7 @@ func TestBuiltPackage(t *testing.T) {
 	m := b.Manifest()
 	for _, want := range []string{
 		"bin/kubelet", "bin/kubectl", "bin/edgeadm", "bin/edge-proxy", "bin/containerd", "bin/containerd-shim-runc-v2", "bin/runc", "bin/crictl",
-		"cni/bin/bridge", "cni/bin/host-local", "cni/bin/loopback", "cni/bin/portmap",
+		"cni/bin/bridge", "cni/bin/host-local", "cni/bin/loopback", "cni/bin/portmap", "cni/bin/edge-ipam",
 		"manifests/flannel.yaml", "systemd/containerd.service", "systemd/kubelet.service", "systemd/10-kubeadm.conf",
 		"config/containerd-config.toml", "config/sysctl-k8s.conf", "config/modules-k8s.conf", "config/crictl.yaml",
 	} {
