@@ -42,6 +42,7 @@ func TestEdgeAutonomy(t *testing.T) {
 		{"cut from the masters and rebooted: the app and its Service come back offline", a.cutAndReboot},
 		{"healed: Ready, same pods, none evicted, the cloud's changes applied", a.heal},
 		{"a corrupt cache file is discarded, never served", a.corruptCache},
+		{"edge-proxy's footprint on a node with 50 pods", a.footprint},
 		{"reset back to pre-install state", func(t *testing.T) { stepReset(t, s) }},
 	}
 	for _, st := range steps {
@@ -540,6 +541,50 @@ func (a *autonomy) corruptCache(t *testing.T) {
 		time.Sleep(2 * time.Second)
 	}
 	t.Logf("offline answer for a truncated cache file: HTTP %s", code)
+}
+
+// footprint runs 50 pods on the edge node and reads edge-proxy's resident
+// memory and cache size there (issue: at most 40 MiB RSS with 50 pods).
+func (a *autonomy) footprint(t *testing.T) {
+	s := a.s
+	const pods = 50
+	running := func() int {
+		out, _ := s.ssh(t.Context(), a.edge, `crictl pods --state ready -q | wc -l`)
+		return atoi(strings.TrimSpace(out))
+	}
+	extra := pods - running()
+	pause := strings.TrimSpace(s.mustSSH(t, a.edge, `crictl images -o json | grep -o '"[^"]*/pause:[^"]*"' | head -1 | tr -d '"'`))
+	if pause == "" {
+		t.Fatal("no pause image on the edge node")
+	}
+	s.kubectlRun(t, fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: footprint, namespace: default}
+spec:
+  replicas: %d
+  selector: {matchLabels: {app: footprint}}
+  template:
+    metadata: {labels: {app: footprint}}
+    spec:
+      nodeSelector: {kubernetes.io/hostname: %s}
+      tolerations: [{key: edgeops.io/edge, operator: Exists, effect: NoSchedule}]
+      terminationGracePeriodSeconds: 1
+      containers: [{name: pause, image: %s, imagePullPolicy: IfNotPresent, resources: {requests: {cpu: 1m, memory: 1Mi}}}]
+`, extra, a.nodeName, pause), "apply", "-f", "-")
+	defer s.kubectlRun(t, "", "delete", "deploy", "footprint", "--wait=false")
+	s.kubectlRun(t, "", "rollout", "status", "deploy/footprint", "--timeout=300s")
+	n := running()
+	// Let the kubelet's and kube-proxy's watches settle after the burst.
+	time.Sleep(15 * time.Second)
+	rss := atoi(strings.Fields(s.mustSSH(t, a.edge, `grep VmRSS /proc/$(systemctl show -p MainPID --value edge-proxy)/status | tr -s ' ' | cut -d' ' -f2`) + " 0")[0])
+	st := s.proxyStatus(t, a.edge)
+	t.Logf("MEASURE edge-proxy with %d pods on the node: RSS %.1f MiB, cache %.1f MiB in %d files", n, float64(rss)/1024, float64(st.CacheBytes)/(1<<20), st.CacheFiles)
+	if n < pods {
+		t.Errorf("%d pods ready on %s, want %d", n, a.edge, pods)
+	}
+	if rss == 0 || rss > 40*1024 {
+		t.Errorf("edge-proxy RSS %d KiB with %d pods: want at most 40 MiB", rss, n)
+	}
 }
 
 func atoi(s string) int {
