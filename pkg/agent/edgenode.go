@@ -32,6 +32,10 @@ func EdgeNode(ctx context.Context, r *Run) error {
 		return nil
 	}
 	h := r.Host
+	if r.Opts.EdgeManifestsDir != "" {
+		// The edge YAML is the cluster's (applied by init); a join only checked the folder.
+		h.Logf("[edge] --%s %s: checked; the edge components' YAML is applied once for the cluster by edgeadm init, not on a joining node", FlagEdgeManifestsDir, r.Opts.EdgeManifestsDir)
+	}
 	if !h.Exists(contract.EdgeProxyBinary) || !h.Exists(contract.EdgeProxyUnitPath) {
 		h.Warnf("the install package has no edge-proxy (%s, %s): the kubelet talks to the API server directly, without autonomy", contract.EdgeProxyBinary, contract.EdgeProxyUnitPath)
 		return nil
