@@ -152,7 +152,7 @@ func installedSummary(o *agent.Options, podSubnet string, skips map[string]bool)
 		fmt.Fprintf(&b, "edgeadm applied the edge components from --%s %s; nodes join as edge nodes (label %s=%s, taint %s:NoSchedule) unless --%s %s.",
 			contract.FlagEdgeManifestsDir, o.EdgeManifestsDir, contract.EdgeNodeLabelKey, contract.EdgeNodeLabelValue, contract.EdgeTaintKey, contract.FlagNodeRole, contract.RoleWorker)
 	default:
-		fmt.Fprintf(&b, "edgeadm applied the edge components (namespace edge-system); nodes join as edge nodes (label %s=%s, taint %s:NoSchedule) unless --%s %s.",
+		fmt.Fprintf(&b, "edgeadm applied the edge components (edge-proxy on every edge node, kube-proxy and flannel through it); nodes join as edge nodes (label %s=%s, taint %s:NoSchedule) unless --%s %s.",
 			contract.EdgeNodeLabelKey, contract.EdgeNodeLabelValue, contract.EdgeTaintKey, contract.FlagNodeRole, contract.RoleWorker)
 	}
 	return b.String()

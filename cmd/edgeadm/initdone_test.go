@@ -151,7 +151,7 @@ func TestInitDoneMessage(t *testing.T) {
 		want, wantNot []string
 	}{
 		{name: "single master", want: []string{"initialized successfully", "edgeadm join 10.1.2.3:6443 --token " + testToken, "--install-pkg-path /root/pkg.tgz",
-			"flannel from the install package, pod CIDR 10.244.0.0/16", "edge components (namespace edge-system)"},
+			"flannel from the install package, pod CIDR 10.244.0.0/16", "edge components (edge-proxy on every edge node"},
 			wantNot: []string{"kubeadm", "deploy a pod network", "--control-plane"}},
 		{name: "HA with uploaded certs", endpoint: "vip:6443", want: []string{"--control-plane --certificate-key " + testCertKey, "edgeadm init phase upload-certs"}},
 		{name: "skip token print", endpoint: "vip:6443", skipPrint: true, want: []string{"<value withheld>"}, wantNot: []string{testToken, testCertKey}},
