@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"github.com/edgeops/edgeops/internal/atomicfile"
 )
 
 // serversFile is the persisted list of API servers.
@@ -37,7 +39,7 @@ func saveServers(path string, servers []string) error {
 	if err != nil {
 		return fmt.Errorf("encode servers: %w", err)
 	}
-	return writeFileAtomic(path, append(b, '\n'), 0o600)
+	return atomicfile.Write(path, append(b, '\n'), 0o600)
 }
 
 // endpointsDoc is the part of the default/kubernetes Endpoints we read.

@@ -14,6 +14,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/edgeops/edgeops/internal/atomicfile"
 )
 
 func cacheDir(dataDir string) string { return filepath.Join(dataDir, "cache") }
@@ -133,7 +135,7 @@ func (s *store) put(idDir string, e entry, body []byte) error {
 	if err := os.MkdirAll(filepath.Dir(p), 0o700); err != nil {
 		return fmt.Errorf("cache dir: %w", err)
 	}
-	if err := writeFileAtomic(p, data, 0o600); err != nil {
+	if err := atomicfile.Write(p, data, 0o600); err != nil {
 		return fmt.Errorf("cache write: %w", err)
 	}
 	s.mu.Lock()

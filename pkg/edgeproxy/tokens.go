@@ -12,6 +12,8 @@ import (
 	"os"
 	"strings"
 	"sync"
+
+	"github.com/edgeops/edgeops/internal/atomicfile"
 )
 
 // tokenIdentities maps bearer tokens (by sha256) that an API server
@@ -92,7 +94,7 @@ func (t *tokenIdentities) confirm(authorization string) string {
 	t.dir[h] = d
 	b, err := json.Marshal(t.dir)
 	if err == nil {
-		err = writeFileAtomic(t.path, b, 0o600)
+		err = atomicfile.Write(t.path, b, 0o600)
 	}
 	if err != nil {
 		t.log.Printf("cache: save token identities: %v", err)
