@@ -172,7 +172,7 @@ func (b *Builder) buildLocal(ctx context.Context, out binaries) (string, error) 
 		start := now()
 		dst := filepath.Join(dir, name)
 		flags := "-s -w -buildid= " + ld
-		if name == "edgeadm" || name == "edge-proxy" || name == "edge-ipam" {
+		if strings.HasPrefix(pkg, "./cmd/") { // edgeops' own programs carry its version
 			flags += " -X main.version=" + own
 		}
 		args := []string{"build", "-trimpath", "-buildvcs=false", "-ldflags", flags, "-o", dst, pkg}
