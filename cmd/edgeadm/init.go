@@ -69,6 +69,11 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			host.Warnf("nf_conntrack_max cannot be set on this host (a container?): kube-proxy is told to leave it alone (conntrack.maxPerCore: 0)")
 		}
 		agent.FinishInitConfig(cfg, facts)
+		if opts.EnableEdge && !skips[agent.PhaseEdge] {
+			if err := agent.PrepareTunnelEgress(host, cfg.Cluster); err != nil {
+				return fmt.Errorf("init: %w", err)
+			}
+		}
 		if err := agent.PrepareCgroups(host, &cfg.Init.NodeRegistration, &cfg.Init.Patches); err != nil {
 			return fmt.Errorf("init: %w", err)
 		}

@@ -85,6 +85,13 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 				return fmt.Errorf("join: retag-images before kubeadm: %w", err)
 			}
 		}
+		// A master's API server follows the cluster's configuration: on an
+		// edge cluster it reads the egress file edge-tunnel needs.
+		if controlPlane && agent.TunnelInstalled(host) {
+			if err := agent.WriteEgressSelector(host); err != nil {
+				return fmt.Errorf("join: %w", err)
+			}
+		}
 		if err := agent.PrepareCgroups(host, &cfg.Join.NodeRegistration, &cfg.Join.Patches); err != nil {
 			return fmt.Errorf("join: %w", err)
 		}

@@ -31,7 +31,8 @@ func PrePhases() []Phase {
 func InitPostPhases() []Phase {
 	return []Phase{
 		{Name: PhaseCNI, Short: "Apply the CNI (flannel, or --cni-manifest) and write this node's CNI config", Run: ApplyCNI},
-		{Name: PhaseEdge, Short: "Apply the edge components: edge-proxy's RBAC and kubeconfig, kube-proxy and flannel variants for edge nodes (when --enable-edge)", Run: ApplyEdge},
+		{Name: PhaseEdge, Short: "Apply the edge components: edge-proxy's and edge-tunnel's RBAC, the kubeconfig and kube-proxy and flannel variants for edge nodes; start this master's edge-tunnel server (when --enable-edge)",
+			Run: sequence(ApplyEdge, EdgeTunnelServer)},
 		{Name: PhaseJoinInfo, Short: "Write the join information file (root-only)", Run: func(ctx context.Context, r *Run) error {
 			if r.Secrets.Token == "" {
 				// Run alone ('edgeadm init phase join-info'): mint fresh information.
@@ -47,6 +48,24 @@ func JoinPostPhases() []Phase {
 	return []Phase{
 		{Name: PhaseRetagImages, Short: "Tag the package's images under the cluster's image repository", Run: RetagForCluster},
 		{Name: PhaseCNI, Short: "Write this node's CNI config once it has a pod CIDR", Run: WriteNodeConflist},
-		{Name: PhaseEdge, Short: "Edge node: start edge-proxy (node-local API endpoint: cache, master failover) and switch the kubelet to it once it answers (when --enable-edge)", Run: EdgeNode},
+		{Name: PhaseEdge, Short: "Edge node: start edge-proxy (node-local API endpoint: cache, master failover), switch the kubelet to it once it answers, start the edge-tunnel agent; master: start its edge-tunnel server (when --enable-edge)",
+			Run: sequence(EdgeNode, EdgeTunnelAgent, func(ctx context.Context, r *Run) error {
+				if !r.ControlPlane {
+					return nil
+				}
+				return EdgeTunnelServer(ctx, r)
+			})},
+	}
+}
+
+// sequence runs phase functions in order, stopping at the first error.
+func sequence(fns ...func(context.Context, *Run) error) func(context.Context, *Run) error {
+	return func(ctx context.Context, r *Run) error {
+		for _, f := range fns {
+			if err := f(ctx, r); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 }

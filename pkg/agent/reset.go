@@ -23,6 +23,7 @@ var resetPaths = []string{
 	"/etc/systemd/system/kubelet.service.d", SysctlFile, ModulesFile, CNIConflist,
 	"/etc/cni/net.d/10-flannel.conflist", "/etc/default/kubelet",
 	contract.EdgeProxyConfigDir, contract.EdgeProxyDataDir, contract.EdgeProxyUnitPath,
+	contract.EdgeTunnelConfigDir, contract.EdgeTunnelSocketDir, contract.EdgeTunnelServerUnitPath, contract.EdgeTunnelAgentUnitPath,
 	// Made by the kubelet (volume plugin folder) and containerd (its opt plugin).
 	"/usr/libexec/kubernetes", "/opt/containerd",
 }
@@ -56,7 +57,7 @@ func Reset(ctx context.Context, h *Host) error {
 		h.Warnf("%v: removing the known paths only", err)
 	}
 	var errs []error
-	units := []string{contract.EdgeProxyUnit, "kubelet.service", "containerd.service"}
+	units := []string{contract.EdgeProxyUnit, contract.EdgeTunnelAgentUnit, contract.EdgeTunnelServerUnit, "kubelet.service", "containerd.service"}
 	if in != nil {
 		for _, u := range in.Units {
 			units = appendUnique(units, u)

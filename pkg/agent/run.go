@@ -12,9 +12,11 @@ const (
 	KubeadmConfigFile = "/etc/edgeadm/kubeadm.yaml"
 	AdminKubeconfig   = "/etc/kubernetes/admin.conf"
 	KubeletKubeconfig = "/etc/kubernetes/kubelet.conf"
-	CNIConflist       = "/etc/cni/net.d/10-edgeops.conflist"
-	CNIBinDir         = "/opt/cni/bin"
-	DefaultPodSubnet  = "10.244.0.0/16"
+	// controllerManagerKubeconfig names this master's local API endpoint.
+	controllerManagerKubeconfig = "/etc/kubernetes/controller-manager.conf"
+	CNIConflist                 = "/etc/cni/net.d/10-edgeops.conflist"
+	CNIBinDir                   = "/opt/cni/bin"
+	DefaultPodSubnet            = "10.244.0.0/16"
 	// DefaultImageRepository is where kubeadm's images come from when no
 	// --image-repository is given; the package's images carry this name.
 	DefaultImageRepository = "registry.k8s.io"

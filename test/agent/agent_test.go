@@ -61,6 +61,9 @@ func TestAgentOnLabHosts(t *testing.T) {
 	if out, err := l.run(ctx, worker, "systemctl is-enabled edge-proxy.service"); err == nil {
 		t.Errorf("--enable-edge=false enabled edge-proxy on the worker: %s", out)
 	}
+	if out, err := l.run(ctx, master, "grep egress-selector-config-file /etc/kubernetes/manifests/kube-apiserver.yaml || systemctl is-enabled edge-tunnel-server.service"); err == nil {
+		t.Errorf("--enable-edge=false: the API server uses edge-tunnel, or its server is enabled: %s", out)
+	}
 	if out := l.must(ctx, worker, "cat /etc/cni/net.d/10-edgeops.conflist"); !strings.Contains(out, `"bridge": "cni0"`) {
 		t.Errorf("worker CNI config:\n%s", out)
 	}
@@ -192,6 +195,14 @@ func (l *lab) checkEdge(ctx context.Context, ov overrides) {
 		kubectlCmd+` get pods -A -o wide --field-selector spec.nodeName=`+node+` --no-headers`, 3*time.Minute, func(s string) bool {
 			return strings.Contains(s, "kube-proxy-edge-") && strings.Contains(s, "kube-flannel-ds-edge-") && strings.Count(s, "Running") == strings.Count(s, "\n")
 		})
+	// edge-tunnel: the API server's cluster egress goes through the master's
+	// server, and the edge node's agent holds a connection to it.
+	if out := l.must(ctx, master, "systemctl is-active edge-tunnel-server.service; grep -h -- --egress-selector-config-file /etc/kubernetes/manifests/kube-apiserver.yaml"); !strings.HasPrefix(out, "active\n") ||
+		!strings.Contains(out, "--egress-selector-config-file=/etc/kubernetes/edge-tunnel/egress-selector.yaml") {
+		l.t.Errorf("master: edge-tunnel server not active, or the API server not using it:\n%s", out)
+	}
+	l.waitFor(ctx, "the edge node's edge-tunnel agent connected to the master's server", "curl -fsS http://127.0.0.1:10263/status", time.Minute,
+		func(s string) bool { return strings.Contains(strings.ReplaceAll(s, " ", ""), `"node":"`+node+`"`) })
 	if out := l.must(ctx, master, "cat /etc/kubernetes/manifests/kube-controller-manager.yaml"); !strings.Contains(out, "--node-monitor-grace-period=5m0s") {
 		l.t.Errorf("controller manager lacks the edge grace period")
 	}

@@ -26,6 +26,9 @@ func TestEdgeAutonomy(t *testing.T) {
 	a := &autonomy{s: s, edge: edge}
 	t.Cleanup(func() {
 		s.lab(t, "heal", edge)
+		if a.blocked {
+			s.unblockDial(t, s.hosts[0], edge)
+		}
 		if t.Failed() {
 			s.run(t, "reset", "--all", "-i", s.inv4)
 		}
@@ -39,6 +42,9 @@ func TestEdgeAutonomy(t *testing.T) {
 		{"every pod in every namespace runs", func(t *testing.T) { waitAllPodsRunning(t, s, 4*time.Minute) }},
 		{"edge nodes talk to the API through edge-proxy", a.wiring},
 		{"an app with a ConfigMap, a Secret and a client on one edge node", a.deploy},
+		{"the master cannot dial the edge node: logs, exec, port-forward and the node proxy go through edge-tunnel", a.tunnelReach},
+		{"tunnel cut and healed: the agent is back within 10 s and logs work", a.tunnelCutHeal},
+		{"edge-tunnel vs direct: exec latency and stream rate", a.tunnelFigures},
 		{"cut from the masters and rebooted: the app and its Service come back offline", a.cutAndReboot},
 		{"healed: Ready, same pods, none evicted, the cloud's changes applied", a.heal},
 		{"a corrupt cache file is discarded, never served", a.corruptCache},
@@ -59,6 +65,7 @@ type autonomy struct {
 	svcIP    string
 	uids     map[string]string // app pod name -> UID before the cut
 	deleted  string            // the app pod deleted in the cloud during the cut
+	blocked  bool              // the master may not dial the edge node (tunnel steps)
 }
 
 // waitAllPodsRunning waits until every pod is Running with its containers
@@ -576,9 +583,15 @@ spec:
 	n := running()
 	// Let the kubelet's and kube-proxy's watches settle after the burst.
 	time.Sleep(15 * time.Second)
-	rss := atoi(strings.Fields(s.mustSSH(t, a.edge, `grep VmRSS /proc/$(systemctl show -p MainPID --value edge-proxy)/status | tr -s ' ' | cut -d' ' -f2`) + " 0")[0])
+	rssOf := func(unit string) int {
+		return atoi(strings.Fields(s.mustSSH(t, a.edge, `grep VmRSS /proc/$(systemctl show -p MainPID --value `+unit+`)/status | tr -s ' ' | cut -d' ' -f2`) + " 0")[0])
+	}
+	rss, agentRSS := rssOf("edge-proxy"), rssOf("edge-tunnel-agent")
 	st := s.proxyStatus(t, a.edge)
-	t.Logf("MEASURE edge-proxy with %d pods on the node: RSS %.1f MiB, cache %.1f MiB in %d files", n, float64(rss)/1024, float64(st.CacheBytes)/(1<<20), st.CacheFiles)
+	t.Logf("MEASURE edge-proxy with %d pods on the node: RSS %.1f MiB, cache %.1f MiB in %d files; edge-tunnel agent RSS %.1f MiB", n, float64(rss)/1024, float64(st.CacheBytes)/(1<<20), st.CacheFiles, float64(agentRSS)/1024)
+	if agentRSS == 0 || agentRSS > 40*1024 {
+		t.Errorf("edge-tunnel agent RSS %d KiB: want at most 40 MiB", agentRSS)
+	}
 	if n < pods {
 		t.Errorf("%d pods ready on %s, want %d", n, a.edge, pods)
 	}
@@ -630,6 +643,9 @@ func TestEdgeFailover(t *testing.T) {
 		}
 		time.Sleep(3 * time.Second)
 	}
+	t.Run("every master reaches the edge node through its own edge-tunnel server", func(t *testing.T) {
+		s.tunnelEveryMaster(t, s.hosts[:3], edge, edgeNode)
+	})
 	for i, h := range s.hosts[:3] {
 		if strings.Contains(st.Current, "//"+h+":") {
 			victim = h
