@@ -54,7 +54,7 @@ func TestEdgeopsArgvParses(t *testing.T) {
 	yes := true
 	inv := &inventory.Inventory{Cluster: inventory.Cluster{
 		KubernetesVersion: "v1.37.2", PodCIDR: "10.244.0.0/16", ServiceCIDR: "10.96.0.0/12",
-		ImageRepository: "registry.local/k8s", ControlPlaneEndpoint: "vip.example:6443",
+		ImageRepository: "registry.local/k8s", ControlPlaneEndpoint: "10.0.0.100:6443", VIP: &inventory.VIP{Address: "10.0.0.100", Interface: "eth0"},
 		APIServerCertExtraSANs: []string{"a.example", "10.0.0.100"}, EnableEdge: &yes,
 		EdgeManifestsDir: "edge", CNIManifest: "cni.yaml",
 		ContainerRuntime: inventory.ContainerRuntime{RuntimeBinary: "/usr/local/sbin/runc-lab"},

@@ -50,6 +50,12 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 		if err != nil {
 			return fmt.Errorf("init: kubeadm configuration: %w", err)
 		}
+		if err := agent.CheckVIP(opts.VIP); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
+		if err := agent.VIPEndpoint(cfg.Cluster, opts.VIP); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
 		r := &agent.Run{
 			Host: host, Opts: opts, Workflow: "init", ControlPlane: true, Role: agent.RoleControlPlane,
 			ImageRepository: cfg.Cluster.ImageRepository, NodeName: cfg.Init.NodeRegistration.Name,
@@ -69,6 +75,9 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			host.Warnf("nf_conntrack_max cannot be set on this host (a container?): kube-proxy is told to leave it alone (conntrack.maxPerCore: 0)")
 		}
 		agent.FinishInitConfig(cfg, facts)
+		if err := agent.AnnounceVIP(ctx, r); err != nil {
+			return fmt.Errorf("init: %w", err)
+		}
 		if opts.EnableEdge && !skips[agent.PhaseEdge] {
 			if err := agent.PrepareTunnelEgress(host, cfg.Cluster); err != nil {
 				return fmt.Errorf("init: %w", err)

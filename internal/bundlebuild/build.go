@@ -77,7 +77,7 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 			return nil, err
 		}
 	}
-	for _, n := range []string{"kubelet", "kubectl", "edgeadm", "edge-proxy", "edge-tunnel", "containerd", "containerd-shim-runc-v2", "ctr", "runc", "crictl"} {
+	for _, n := range []string{"kubelet", "kubectl", "edgeadm", "edge-proxy", "edge-tunnel", "edge-vip", "containerd", "containerd-shim-runc-v2", "ctr", "runc", "crictl"} {
 		members = append(members, bundle.Member{Path: "bin/" + n, Mode: 0o755, Source: bins[n]})
 	}
 	for _, n := range []string{"bridge", "host-local", "loopback", "portmap", "edge-ipam"} {
@@ -91,7 +91,7 @@ func (b *Builder) Build(ctx context.Context) (*Result, error) {
 
 	comps := []bundle.Component{
 		{Name: "kubernetes", Version: k8s}, {Name: "kubelet", Version: k8s}, {Name: "kubectl", Version: k8s},
-		{Name: "kubeadm", Version: edgeadmVersion}, {Name: "edgeadm", Version: edgeadmVersion}, {Name: "edge-proxy", Version: edgeadmVersion}, {Name: "edge-tunnel", Version: edgeadmVersion},
+		{Name: "kubeadm", Version: edgeadmVersion}, {Name: "edgeadm", Version: edgeadmVersion}, {Name: "edge-proxy", Version: edgeadmVersion}, {Name: "edge-tunnel", Version: edgeadmVersion}, {Name: "edge-vip", Version: edgeadmVersion},
 		{Name: "etcd", Version: imgs.tag("etcd")}, {Name: "coredns", Version: imgs.tag("coredns")},
 		{Name: "pause", Version: imgs.tag("pause")},
 		{Name: "containerd", Version: v.Containerd.Version}, {Name: "runc", Version: v.Runc.Version},

@@ -168,7 +168,7 @@ func (b *Builder) buildLocal(ctx context.Context, out binaries) (string, error) 
 	if d, err := exec.CommandContext(ctx, "git", "-C", b.Root, "describe", "--tags", "--always", "--dirty").Output(); err == nil && strings.TrimSpace(string(d)) != "" {
 		own = strings.TrimSpace(string(d))
 	}
-	for name, pkg := range map[string]string{"edgeadm": "./cmd/edgeadm", "edge-proxy": "./cmd/edge-proxy", "edge-tunnel": "./cmd/edge-tunnel", "edge-ipam": "./cmd/edge-ipam", "pause": "./hack/images/pause", "iptables-wrapper": "./hack/images/iptables-wrapper"} {
+	for name, pkg := range map[string]string{"edgeadm": "./cmd/edgeadm", "edge-proxy": "./cmd/edge-proxy", "edge-tunnel": "./cmd/edge-tunnel", "edge-vip": "./cmd/edge-vip", "edge-ipam": "./cmd/edge-ipam", "pause": "./hack/images/pause", "iptables-wrapper": "./hack/images/iptables-wrapper"} {
 		start := now()
 		dst := filepath.Join(dir, name)
 		flags := "-s -w -buildid= " + ld

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func EdgeTunnelServer(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	cfgChanged, err := writeTunnelConfig(h, contract.EdgeTunnelServerConfigFile, contract.EdgeTunnelServerConfig{NodeName: name})
+	cfgChanged, err := writeRootOnlyYAML(h, contract.EdgeTunnelServerConfigFile, contract.EdgeTunnelServerConfig{NodeName: name})
 	if err != nil {
 		return err
 	}
@@ -101,7 +102,7 @@ func EdgeTunnelAgent(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	changed, err := writeTunnelConfig(h, contract.EdgeTunnelAgentConfigFile, contract.EdgeTunnelAgentConfig{NodeName: node, Servers: servers})
+	changed, err := writeRootOnlyYAML(h, contract.EdgeTunnelAgentConfigFile, contract.EdgeTunnelAgentConfig{NodeName: node, Servers: servers})
 	if err != nil {
 		return err
 	}
@@ -179,8 +180,8 @@ func tunnelServersOf(h *Host) ([]string, error) {
 	return out, nil
 }
 
-// writeTunnelConfig writes a config file (0600) and reports whether it changed.
-func writeTunnelConfig(h *Host, path string, cfg any) (bool, error) {
+// writeRootOnlyYAML writes cfg as YAML (0600, folder 0700) and reports whether it changed.
+func writeRootOnlyYAML(h *Host, path string, cfg any) (bool, error) {
 	data, err := yaml.Marshal(cfg)
 	if err != nil {
 		return false, fmt.Errorf("encode %s: %w", path, err)
@@ -188,7 +189,7 @@ func writeTunnelConfig(h *Host, path string, cfg any) (bool, error) {
 	if old, err := h.ReadFile(path); err == nil && bytes.Equal(old, data) {
 		return false, nil
 	}
-	if err := mkdirTunnelPrivate(h, contract.EdgeTunnelConfigDir); err != nil {
+	if err := mkdirRootOnly(h, filepath.Dir(path)); err != nil {
 		return false, err
 	}
 	if err := h.WriteFile(path, data, 0o600); err != nil {

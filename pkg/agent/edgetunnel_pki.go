@@ -56,15 +56,16 @@ func tunnelServerPKI(h *Host, nodeName string) (changed bool, err error) {
 		}
 		changed = true
 	}
-	kcChanged, err := tunnelServerKubeconfig(h, ca, caKey)
+	kcChanged, err := localAPIKubeconfig(h, contract.EdgeTunnelKubeconfig, contract.EdgeTunnelServerUser, ca, caKey)
 	return changed || kcChanged, err
 }
 
-// tunnelServerKubeconfig writes the server's credential toward the local
-// API server: user EdgeTunnelServerUser (RBAC: read Nodes), at the address
-// kubeadm gave this master's controller manager (its local API endpoint, so
-// the server never depends on another master). A valid one is kept.
-func tunnelServerKubeconfig(h *Host, ca *x509.Certificate, caKey crypto.Signer) (changed bool, err error) {
+// localAPIKubeconfig writes a master-local component's credential toward
+// this master's own API server (at the address kubeadm gave its controller
+// manager, so the component never depends on another master): a client
+// certificate for user, no group, signed by the cluster CA. RBAC grants the
+// user what it needs. A valid one is kept.
+func localAPIKubeconfig(h *Host, path, user string, ca *x509.Certificate, caKey crypto.Signer) (changed bool, err error) {
 	local, err := clientcmd.LoadFromFile(h.Path(controllerManagerKubeconfig))
 	if err != nil {
 		return false, fmt.Errorf("read %s (the local API endpoint): %w", controllerManagerKubeconfig, err)
@@ -76,31 +77,31 @@ func tunnelServerKubeconfig(h *Host, ca *x509.Certificate, caKey crypto.Signer) 
 	if server == "" {
 		return false, fmt.Errorf("%s names no API server", controllerManagerKubeconfig)
 	}
-	if kubeconfigCurrent(h.Path(contract.EdgeTunnelKubeconfig), server, ca) {
+	if kubeconfigCurrent(h.Path(path), server, ca) {
 		return false, nil
 	}
 	cert, key, err := pkiutil.NewCertAndKey(ca, caKey, &pkiutil.CertConfig{
-		Config:              certutil.Config{CommonName: contract.EdgeTunnelServerUser, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
+		Config:              certutil.Config{CommonName: user, Usages: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}},
 		NotAfter:            ca.NotAfter,
 		EncryptionAlgorithm: kubeadmapi.EncryptionAlgorithmECDSAP256,
 	})
 	if err != nil {
-		return false, fmt.Errorf("edge-tunnel client certificate: %w", err)
+		return false, fmt.Errorf("client certificate for %s: %w", user, err)
 	}
 	keyPEM, err := keyutil.MarshalPrivateKeyToPEM(key)
 	if err != nil {
-		return false, fmt.Errorf("edge-tunnel client key: %w", err)
+		return false, fmt.Errorf("client key for %s: %w", user, err)
 	}
-	kc := kubeconfigutil.CreateWithCerts(server, "kubernetes", contract.EdgeTunnelServerUser, pkiutil.EncodeCertPEM(ca), keyPEM, pkiutil.EncodeCertPEM(cert))
-	if err := mkdirTunnelPrivate(h, contract.EdgeTunnelConfigDir); err != nil {
+	kc := kubeconfigutil.CreateWithCerts(server, "kubernetes", user, pkiutil.EncodeCertPEM(ca), keyPEM, pkiutil.EncodeCertPEM(cert))
+	if err := mkdirRootOnly(h, filepath.Dir(path)); err != nil {
 		return false, err
 	}
 	data, err := clientcmd.Write(*kc)
 	if err != nil {
-		return false, fmt.Errorf("encode %s: %w", contract.EdgeTunnelKubeconfig, err)
+		return false, fmt.Errorf("encode %s: %w", path, err)
 	}
-	if err := h.WriteFile(contract.EdgeTunnelKubeconfig, data, 0o600); err != nil {
-		return false, fmt.Errorf("write %s: %w", contract.EdgeTunnelKubeconfig, err)
+	if err := h.WriteFile(path, data, 0o600); err != nil {
+		return false, fmt.Errorf("write %s: %w", path, err)
 	}
 	return true, nil
 }
@@ -168,13 +169,19 @@ func hostSANs(h *Host, nodeName string) ([]net.IP, []string) {
 
 // mkdirTunnelPrivate makes a root-only folder and its parents up to /etc/edge-tunnel.
 func mkdirTunnelPrivate(h *Host, dir string) error {
-	for _, d := range []string{contract.EdgeTunnelConfigDir, dir} {
-		if err := os.MkdirAll(h.Path(d), 0o700); err != nil {
-			return fmt.Errorf("make %s: %w", d, err)
-		}
-		if err := os.Chmod(h.Path(d), 0o700); err != nil {
-			return fmt.Errorf("chmod %s: %w", d, err)
-		}
+	if err := mkdirRootOnly(h, contract.EdgeTunnelConfigDir); err != nil {
+		return err
+	}
+	return mkdirRootOnly(h, dir)
+}
+
+// mkdirRootOnly makes a folder and makes it 0700.
+func mkdirRootOnly(h *Host, dir string) error {
+	if err := os.MkdirAll(h.Path(dir), 0o700); err != nil {
+		return fmt.Errorf("make %s: %w", dir, err)
+	}
+	if err := os.Chmod(h.Path(dir), 0o700); err != nil {
+		return fmt.Errorf("chmod %s: %w", dir, err)
 	}
 	return nil
 }

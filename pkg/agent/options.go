@@ -49,6 +49,9 @@ type Options struct {
 	// registry the images come from (registry.go).
 	RegistryCAFile     string
 	InsecureRegistries []string
+	// VIP and VIPInterface: the control plane's virtual IP, kept by edge-vip on a master.
+	VIP          string
+	VIPInterface string
 }
 
 // NewOptions returns the defaults.
@@ -78,6 +81,10 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"CA certificate (PEM) of the registry the images come from (init: --image-repository's; join: the cluster's), for containerd.")
 	fs.StringSliceVar(&o.InsecureRegistries, FlagInsecureRegistry, o.InsecureRegistries,
 		"Registry host[:port] containerd reaches over plain http, no TLS (repeatable). Only for a registry on a trusted network.")
+	fs.StringVar(&o.VIP, contract.FlagVIP, o.VIP,
+		"Control-plane nodes: a virtual IP (IPv4, in this node's subnet, no host's address) that edge-vip keeps on one healthy master (Lease election, gratuitous ARP). init uses it as --control-plane-endpoint when none is given.")
+	fs.StringVar(&o.VIPInterface, contract.FlagVIPInterface, o.VIPInterface,
+		"Interface that carries --vip (default: the one whose subnet contains it).")
 }
 
 // AddInitFlags adds the init-only flags.

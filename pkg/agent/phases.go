@@ -9,6 +9,7 @@ const (
 	PhaseKubeletResolvConf = "kubelet-resolv-conf"
 	PhaseCNI               = "cni"
 	PhaseEdge              = "edge"
+	PhaseVIP               = "vip"
 	PhaseJoinInfo          = "join-info"
 	PhaseRetagImages       = "retag-images"
 )
@@ -30,6 +31,7 @@ func PrePhases() []Phase {
 // InitPostPhases run after kubeadm init's phases.
 func InitPostPhases() []Phase {
 	return []Phase{
+		{Name: PhaseVIP, Short: "With --vip: start edge-vip, which keeps the control plane's virtual IP on one healthy master (Lease election, gratuitous ARP)", Run: VIPPhase},
 		{Name: PhaseCNI, Short: "Apply the CNI (flannel, or --cni-manifest) and write this node's CNI config", Run: ApplyCNI},
 		{Name: PhaseEdge, Short: "Apply the edge components: edge-proxy's and edge-tunnel's RBAC, the kubeconfig and kube-proxy and flannel variants for edge nodes; start this master's edge-tunnel server (when --enable-edge)",
 			Run: sequence(ApplyEdge, EdgeTunnelServer)},
@@ -47,6 +49,7 @@ func InitPostPhases() []Phase {
 func JoinPostPhases() []Phase {
 	return []Phase{
 		{Name: PhaseRetagImages, Short: "Tag the package's images under the cluster's image repository", Run: RetagForCluster},
+		{Name: PhaseVIP, Short: "Control-plane node with --vip: start edge-vip, which keeps the control plane's virtual IP on one healthy master", Run: VIPPhase},
 		{Name: PhaseCNI, Short: "Write this node's CNI config once it has a pod CIDR", Run: WriteNodeConflist},
 		{Name: PhaseEdge, Short: "Edge node: start edge-proxy (node-local API endpoint: cache, master failover), switch the kubelet to it once it answers, start the edge-tunnel agent; master: start its edge-tunnel server (when --enable-edge)",
 			Run: sequence(EdgeNode, EdgeTunnelAgent, func(ctx context.Context, r *Run) error {

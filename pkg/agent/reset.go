@@ -24,6 +24,7 @@ var resetPaths = []string{
 	"/etc/cni/net.d/10-flannel.conflist", "/etc/default/kubelet",
 	contract.EdgeProxyConfigDir, contract.EdgeProxyDataDir, contract.EdgeProxyUnitPath,
 	contract.EdgeTunnelConfigDir, contract.EdgeTunnelSocketDir, contract.EdgeTunnelServerUnitPath, contract.EdgeTunnelAgentUnitPath,
+	contract.VIPConfigDir, contract.VIPUnitPath,
 	// Made by the kubelet (volume plugin folder) and containerd (its opt plugin).
 	"/usr/libexec/kubernetes", "/opt/containerd",
 }
@@ -57,7 +58,7 @@ func Reset(ctx context.Context, h *Host) error {
 		h.Warnf("%v: removing the known paths only", err)
 	}
 	var errs []error
-	units := []string{contract.EdgeProxyUnit, contract.EdgeTunnelAgentUnit, contract.EdgeTunnelServerUnit, "kubelet.service", "containerd.service"}
+	units := []string{contract.VIPUnit, contract.EdgeProxyUnit, contract.EdgeTunnelAgentUnit, contract.EdgeTunnelServerUnit, "kubelet.service", "containerd.service"}
 	if in != nil {
 		for _, u := range in.Units {
 			units = appendUnique(units, u)
@@ -68,6 +69,7 @@ func Reset(ctx context.Context, h *Host) error {
 			_, _ = h.Cmd.Run(ctx, "systemctl", "disable", "--now", u)
 		}
 	}
+	releaseVIP(ctx, h)
 	killShims(h)
 	if err := unmountUnder(h, "/run/containerd", containerdState, "/var/lib/kubelet", "/run/netns"); err != nil {
 		errs = append(errs, err)

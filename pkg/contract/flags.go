@@ -22,6 +22,11 @@ const (
 	// FlagEdgeEvictionTolerationSeconds is init's: how long pods tolerate a
 	// not-ready or unreachable node before the cloud evicts them (edge clusters).
 	FlagEdgeEvictionTolerationSeconds = "edge-eviction-toleration-seconds"
+	// FlagVIP (masters, init and join) is the control plane's virtual IP that
+	// edge-vip keeps on one healthy master; FlagVIPInterface the interface
+	// carrying it (empty: the one in its subnet).
+	FlagVIP          = "vip"
+	FlagVIPInterface = "vip-interface"
 )
 
 // DefaultEdgeEvictionTolerationSeconds: a day (docs/edge.md, the trade-off).
@@ -31,5 +36,5 @@ const DefaultEdgeEvictionTolerationSeconds = 86400
 func OwnFlags() []string {
 	return []string{FlagInstallPkgPath, FlagInstallPkgPathFile, FlagInstallPkgSHA256, FlagEnableEdge, FlagJoinInfoFile,
 		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole, FlagRegistryCAFile, FlagInsecureRegistry,
-		FlagEdgeEvictionTolerationSeconds}
+		FlagEdgeEvictionTolerationSeconds, FlagVIP, FlagVIPInterface}
 }
