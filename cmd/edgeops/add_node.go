@@ -64,10 +64,11 @@ the role written in the inventory for this host.`,
 				return err
 			}
 			defer env.close()
-			// The leader only helps (it mints the join information): the
-			// summary and the exit status are about h.
+			// The masters only help: the leader (the first master, or another
+			// of the cluster's when it is down) mints the join information.
+			// The summary and the exit status are about h.
 			env.cfg.Targets = map[string]bool{h.Address: true}
-			s := phases.NewState(env.cfg, []*inventory.Host{inv.Leader(), h})
+			s := phases.NewState(env.cfg, append(othersThan(inv.Masters(), h), h))
 			err = phases.Run(ctx, s, phases.AddNodePhases())
 			return env.finish(s, "add-node", phases.Rows(s, "failed"), err, func() {
 				if !listed {
@@ -93,4 +94,15 @@ func validRole(r string) bool {
 		}
 	}
 	return false
+}
+
+// othersThan is hosts without h.
+func othersThan(hosts []*inventory.Host, h *inventory.Host) []*inventory.Host {
+	var out []*inventory.Host
+	for _, x := range hosts {
+		if x != h {
+			out = append(out, x)
+		}
+	}
+	return out
 }

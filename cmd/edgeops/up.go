@@ -104,6 +104,9 @@ func newRunEnv(ctx context.Context, g *globalOptions, inv *inventory.Inventory, 
 		Live: !g.JSON() && report.IsTerminal(g.stdout),
 	})
 	env.rep.Eventf("", "", report.EventInfo, "edgeops %s: run log %s", command, path)
+	for _, w := range inv.Warnings() {
+		env.rep.Eventf("", "", report.EventWarning, "%s: %s", inv.File, w)
+	}
 	env.cfg = phases.Config{
 		Inventory:     inv,
 		Package:       inv.Cluster.InstallPackage.Source(),

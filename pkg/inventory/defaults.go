@@ -20,6 +20,9 @@ func (inv *Inventory) ApplyDefaults() {
 	setDefault(&c.ImageRepository, DefaultImageRepository)
 	setDefault(&c.PodCIDR, DefaultPodCIDR)
 	setDefault(&c.ServiceCIDR, DefaultServiceCIDR)
+	if c.VIP != nil && c.ControlPlaneEndpoint == "" && c.VIP.Address != "" {
+		c.ControlPlaneEndpoint = c.VIP.Address
+	}
 	if c.EnableEdge == nil {
 		t := true
 		c.EnableEdge = &t

@@ -48,6 +48,10 @@ type Cluster struct {
 	// the masters). Required with more than one master.
 	ControlPlaneEndpoint   string   `yaml:"controlPlaneEndpoint" json:"controlPlaneEndpoint,omitempty"`
 	APIServerCertExtraSANs []string `yaml:"apiserverCertExtraSANs" json:"apiserverCertExtraSANs,omitempty"`
+	// VIP is a virtual IP edgeops keeps on one healthy master (edge-vip:
+	// Lease election, gratuitous ARP; docs/ha.md). controlPlaneEndpoint
+	// defaults to it.
+	VIP *VIP `yaml:"vip" json:"vip,omitempty"`
 	// EnableEdge installs the edge components; nil means the default, true.
 	EnableEdge *bool `yaml:"enableEdge" json:"enableEdge,omitempty"`
 	// EdgeEvictionTolerationSeconds: how long pods stay bound to a not-ready
@@ -61,6 +65,15 @@ type Cluster struct {
 	CNIManifest      string           `yaml:"cniManifest" json:"cniManifest,omitempty"`
 	ContainerRuntime ContainerRuntime `yaml:"containerRuntime" json:"containerRuntime"`
 	Kubeadm          Kubeadm          `yaml:"kubeadm" json:"kubeadm"`
+}
+
+// VIP is the control plane's virtual IP, managed by edgeops on the masters.
+type VIP struct {
+	// Address is an IPv4 address in the masters' subnet that no host has.
+	Address string `yaml:"address" json:"address"`
+	// Interface carries it on every master; empty: the interface whose
+	// subnet contains Address (found on each master).
+	Interface string `yaml:"interface" json:"interface,omitempty"`
 }
 
 // EdgeEnabled reports whether edge components are installed (default true).

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -105,6 +106,7 @@ func (v *validator) cluster() {
 		}
 	}
 	v.endpoint(pod, svc)
+	v.vip(pod, svc)
 	for i, san := range c.APIServerCertExtraSANs {
 		if !isSAN(san) {
 			v.fail(fmt.Sprintf("cluster.apiserverCertExtraSANs[%d]", i), san, "invalid", "an IP address or DNS name")
@@ -175,6 +177,55 @@ func (v *validator) endpoint(pod, svc netip.Prefix) {
 		v.fail(field, ep, "port out of range", "a port from 1 to 65535")
 	}
 	v.outsideClusterNets(field, host, pod, svc)
+}
+
+// vip checks the managed VIP: an IPv4 address (it is announced with ARP),
+// the control-plane endpoint's host, and no host's own address. That it lies
+// in the masters' subnet is checked on the masters (preflight).
+func (v *validator) vip(pod, svc netip.Prefix) {
+	c := v.inv.Cluster
+	if c.VIP == nil {
+		return
+	}
+	const field = "cluster.vip.address"
+	a, err := netip.ParseAddr(c.VIP.Address)
+	if err != nil || !a.Is4() || a.IsLoopback() || a.IsUnspecified() || a.IsMulticast() {
+		v.fail(field, c.VIP.Address, "invalid", "an unused IPv4 address on the masters' network (edge-vip announces it with ARP)")
+		return
+	}
+	if c.VIP.Interface != "" && !ifaceRE.MatchString(c.VIP.Interface) {
+		v.fail("cluster.vip.interface", c.VIP.Interface, "invalid", "a network interface name such as eth0 (or leave it out to use the one in the VIP's subnet)")
+	}
+	host := c.ControlPlaneEndpoint
+	if h, _, err := net.SplitHostPort(host); err == nil {
+		host = h
+	}
+	if !sameAddress(host, c.VIP.Address) {
+		v.fail("cluster.controlPlaneEndpoint", c.ControlPlaneEndpoint, "is not cluster.vip.address "+c.VIP.Address,
+			"the VIP (host or host:port), or leave controlPlaneEndpoint out: it defaults to the VIP")
+	}
+	for i, h := range v.inv.Hosts {
+		if h != nil && (sameAddress(h.Address, c.VIP.Address) || sameAddress(h.AdvertiseAddress(), c.VIP.Address)) {
+			v.fail(field, c.VIP.Address, fmt.Sprintf("is the address of hosts[%d]", i), "an address no host has: the VIP moves between masters")
+		}
+	}
+	if len(v.inv.Masters()) == 0 {
+		v.fail(field, c.VIP.Address, "set without a master", "at least one host with role master")
+	}
+	v.outsideClusterNets(field, c.VIP.Address, pod, svc)
+}
+
+// ifaceRE is a Linux interface name (at most 15 bytes, no '/' or space).
+var ifaceRE = regexp.MustCompile(`^[A-Za-z0-9_.:@-]{1,15}$`)
+
+// Warnings are what is valid but unwise in the inventory, one sentence each.
+func (inv *Inventory) Warnings() []string {
+	var w []string
+	if n := len(inv.Masters()); n > 1 && n%2 == 0 {
+		w = append(w, fmt.Sprintf("%d masters: etcd needs a majority (%d of %d) to work, so %d masters survive no more failures than %d; use an odd number (3 or 5)",
+			n, n/2+1, n, n, n-1))
+	}
+	return w
 }
 
 // outsideClusterNets flags a host-network address that falls in the pod or service network.

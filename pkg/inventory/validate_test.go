@@ -59,6 +59,11 @@ func TestValidationRules(t *testing.T) {
 		{"internalAddress in service network", edits("role: edge", "role: edge\n    internalAddress: 10.96.0.10"), "hosts[1].internalAddress", "overlaps cluster.serviceCIDR", 14},
 		{"endpoint in service network", edits("name: demo", "name: demo\n  controlPlaneEndpoint: 10.96.0.1:6443"), "cluster.controlPlaneEndpoint", "overlaps cluster.serviceCIDR", 3},
 		{"endpoint missing with several masters", edits("role: edge", "role: master"), "cluster.controlPlaneEndpoint", "missing with 2 masters", 1},
+		{"vip not IPv4", edits("name: demo", "name: demo\n  vip: {address: 'fd00::10'}"), "cluster.vip.address", "invalid", 3},
+		{"vip is a host's address", edits("name: demo", "name: demo\n  vip: {address: 192.168.10.12}"), "cluster.vip.address", "is the address of hosts[1]", 3},
+		{"vip is not the endpoint", edits("name: demo", "name: demo\n  controlPlaneEndpoint: 192.168.10.50\n  vip: {address: 192.168.10.100}"), "cluster.controlPlaneEndpoint", "is not cluster.vip.address 192.168.10.100", 3},
+		{"vip interface invalid", edits("name: demo", "name: demo\n  vip: {address: 192.168.10.100, interface: 'eth 0'}"), "cluster.vip.interface", "invalid", 3},
+		{"vip in the service network", edits("name: demo", "name: demo\n  vip: {address: 10.96.0.10}"), "cluster.vip.address", "overlaps cluster.serviceCIDR", 3},
 		{"endpoint invalid", edits("name: demo", "name: demo\n  controlPlaneEndpoint: 'http://vip'"), "cluster.controlPlaneEndpoint", "invalid", 3},
 		{"endpoint port out of range", edits("name: demo", "name: demo\n  controlPlaneEndpoint: vip.lan:99999"), "cluster.controlPlaneEndpoint", "port out of range", 3},
 		{"bad SAN", edits("name: demo", "name: demo\n  apiserverCertExtraSANs: [ok.lan, 'bad san']"), "cluster.apiserverCertExtraSANs[1]", "invalid", 3},
@@ -331,5 +336,22 @@ func TestSudoDisabled(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A VIP becomes the control-plane endpoint when none is given, and satisfies
+// the rule that several masters need one; an even number of masters is a
+// warning that says why.
+func TestVIPDefaultsAndWarnings(t *testing.T) {
+	inv, err := newFixture(t).load(t, edit(t, "name: demo", "name: demo\n  vip: {address: 192.168.10.100}", "role: edge", "role: master"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if inv.Cluster.ControlPlaneEndpoint != "192.168.10.100" || inv.ControlPlaneEndpoint() != "192.168.10.100:6443" {
+		t.Fatalf("controlPlaneEndpoint %q (%s), want the VIP", inv.Cluster.ControlPlaneEndpoint, inv.ControlPlaneEndpoint())
+	}
+	w := inv.Warnings()
+	if len(w) != 1 || !strings.Contains(w[0], "2 masters") || !strings.Contains(w[0], "majority") {
+		t.Fatalf("warnings %q, want one about the even number of masters", w)
 	}
 }

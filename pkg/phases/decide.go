@@ -127,9 +127,12 @@ func (decidePhase) Critical() bool         { return true }
 func (decidePhase) Hosts(s *State) []*Host { return s.Healthy() }
 
 func (p decidePhase) Prepare(ctx context.Context, s *State) error {
-	l := s.Leader()
+	l, replaced := s.chooseLeader()
 	if l == nil {
 		return fmt.Errorf("no master among the hosts")
+	}
+	if replaced != nil {
+		s.Report.Eventf(l.Addr(), "decide", "warning", "the first master %s is not reachable (%v): %s, a master of the cluster, leads this run", replaced.Addr(), replaced.Err(), l.Addr())
 	}
 	if l.Failed() {
 		return fmt.Errorf("the leader %s is not reachable: %v", l.Addr(), l.Err())

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/edgeops/edgeops/pkg/contract"
+	"github.com/edgeops/edgeops/pkg/inventory"
 )
 
 // Where edgeops puts things on a host.
@@ -92,6 +93,7 @@ func initArgs(s *State, h *Host, uploadCerts bool) []string {
 	if adv := advertiseAddress(h); adv != "" {
 		a = append(a, "--apiserver-advertise-address", adv)
 	}
+	a = append(a, vipArgs(c)...)
 	if c.EdgeManifestsDir != "" {
 		a = append(a, flag(contract.FlagEdgeManifestsDir), edgeManifestsDir)
 	}
@@ -123,8 +125,13 @@ func finishInitArgs(s *State, h *Host) [][]string {
 	if c.ContainerRuntime.RuntimeBinary != "" {
 		common = append(common, flag(contract.FlagRuntimeBinary), c.ContainerRuntime.RuntimeBinary)
 	}
+	phases := []string{"cni", "edge"}
+	if c.VIP != nil {
+		common = append(common, vipArgs(c)...)
+		phases = append([]string{"vip"}, phases...)
+	}
 	var out [][]string
-	for _, phase := range []string{"cni", "edge"} {
+	for _, phase := range phases {
 		out = append(out, append([]string{EdgeadmPath, "init", "phase", phase}, common...))
 	}
 	return out
@@ -139,6 +146,7 @@ func joinArgs(s *State, h *Host) []string {
 		if adv := advertiseAddress(h); adv != "" {
 			a = append(a, "--apiserver-advertise-address", adv)
 		}
+		a = append(a, vipArgs(c)...)
 	} else {
 		a = append(a, flag(contract.FlagNodeRole), string(h.Role))
 	}
@@ -194,3 +202,15 @@ func JoinArgs(s *State, h *Host) []string { return joinArgs(s, h) }
 
 // FinishInitArgs: see InitArgs.
 func FinishInitArgs(s *State, h *Host) [][]string { return finishInitArgs(s, h) }
+
+// vipArgs are a master's flags for the VIP edgeops manages (none without one).
+func vipArgs(c inventory.Cluster) []string {
+	if c.VIP == nil {
+		return nil
+	}
+	a := []string{flag(contract.FlagVIP), c.VIP.Address}
+	if c.VIP.Interface != "" {
+		a = append(a, flag(contract.FlagVIPInterface), c.VIP.Interface)
+	}
+	return a
+}

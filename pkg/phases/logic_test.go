@@ -436,3 +436,90 @@ func TestNodeLabels(t *testing.T) {
 		}
 	}
 }
+
+// A dead first master does not stop a run on an existing cluster: another
+// master with the control plane leads; a new cluster is never led by one
+// without it.
+func TestChooseLeader(t *testing.T) {
+	dead := errors.New("dial tcp: connection refused")
+	for _, tc := range []struct {
+		name         string
+		firstDown    bool
+		secondAdmin  bool
+		thirdAdmin   bool
+		want         string
+		wantReplaced bool
+	}{
+		{name: "first master up", secondAdmin: true, want: "10.0.0.1"},
+		{name: "first master down, second has the control plane", firstDown: true, secondAdmin: true, thirdAdmin: true, want: "10.0.0.2", wantReplaced: true},
+		{name: "first master down, only the third has it", firstDown: true, thirdAdmin: true, want: "10.0.0.3", wantReplaced: true},
+		{name: "first master down, no other control plane (a new cluster)", firstDown: true, want: "10.0.0.1"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := NewState(Config{Inventory: &inventory.Inventory{}}, []*inventory.Host{
+				{Address: "10.0.0.9", Role: inventory.RoleEdge},
+				{Address: "10.0.0.1", Role: inventory.RoleMaster},
+				{Address: "10.0.0.2", Role: inventory.RoleMaster},
+				{Address: "10.0.0.3", Role: inventory.RoleMaster},
+			})
+			if tc.firstDown {
+				s.Hosts[1].fail(dead)
+			}
+			s.Hosts[2].Facts.AdminConf = tc.secondAdmin
+			s.Hosts[3].Facts.AdminConf = tc.thirdAdmin
+			l, replaced := s.chooseLeader()
+			if l.Addr() != tc.want || (replaced != nil) != tc.wantReplaced {
+				t.Fatalf("leader %s (replaced %v), want %s (replaced %v)", l.Addr(), replaced, tc.want, tc.wantReplaced)
+			}
+			if s.Leader() != l {
+				t.Fatalf("Leader() %s after the choice, want %s", s.Leader().Addr(), l.Addr())
+			}
+		})
+	}
+}
+
+func TestVIPFits(t *testing.T) {
+	const out = `1: lo    inet 127.0.0.1/8 scope host lo\       valid_lft forever preferred_lft forever
+2: eth0    inet 10.0.0.11/24 brd 10.0.0.255 scope global eth0\       valid_lft forever preferred_lft forever
+2: eth0    inet 10.0.0.100/32 scope global eth0\       valid_lft forever preferred_lft forever
+3: eth1    inet 192.168.5.11/24 brd 192.168.5.255 scope global eth1
+`
+	for _, tc := range []struct {
+		name, vip, iface, wantErr string
+	}{
+		{name: "in eth0's subnet", vip: "10.0.0.100"},
+		{name: "in the named interface's subnet", vip: "192.168.5.100", iface: "eth1"},
+		{name: "in another interface's subnet than the named one", vip: "192.168.5.100", iface: "eth0", wantErr: "no subnet of interface eth0"},
+		{name: "in no subnet", vip: "172.16.0.100", wantErr: "it has eth0 10.0.0.11/24"},
+		{name: "the host's own address", vip: "10.0.0.11", wantErr: "this host's own address"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := vipFits(out, &inventory.VIP{Address: tc.vip, Interface: tc.iface})
+			if (err == nil) != (tc.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("got %v, want error containing %q", err, tc.wantErr)
+			}
+		})
+	}
+}
+
+// add-node with the first master down: that master only helps, another
+// leads, and the run's result is about the added host.
+func TestResultIgnoresIdleHelpers(t *testing.T) {
+	s := NewState(Config{Inventory: &inventory.Inventory{}, Targets: map[string]bool{"10.0.0.9": true}}, []*inventory.Host{
+		{Address: "10.0.0.1", Role: inventory.RoleMaster},
+		{Address: "10.0.0.2", Role: inventory.RoleMaster},
+		{Address: "10.0.0.9", Role: inventory.RoleWorker},
+	})
+	s.Hosts[0].fail(errors.New("connect: no route to host"))
+	s.Hosts[1].Facts.AdminConf = true
+	if l, _ := s.chooseLeader(); l != s.Hosts[1] {
+		t.Fatalf("leader %s, want 10.0.0.2", l.Addr())
+	}
+	if err := result(t.Context(), s, false); err != nil {
+		t.Fatalf("result: %v, want success (the dead master was not needed)", err)
+	}
+	s.Hosts[1].fail(errors.New("mint token: boom"))
+	if err := result(t.Context(), s, false); err == nil {
+		t.Fatal("a failed leader must fail the run")
+	}
+}

@@ -90,6 +90,11 @@ func (preflightPhase) Run(ctx context.Context, s *State, h *Host) error {
 	if err != nil {
 		return err
 	}
+	if vip := s.Inventory.Cluster.VIP; vip != nil && isMaster(h) && (a == actInit || a == actJoin) {
+		if err := vipOnMaster(ctx, h, vip); err != nil {
+			return err
+		}
+	}
 	s.mu.Lock()
 	exists := s.cluster.exists
 	s.mu.Unlock()

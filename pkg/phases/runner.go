@@ -141,8 +141,14 @@ func result(ctx context.Context, s *State, stopped bool) error {
 	var errs []error
 	var failed []string
 	targetsOK := 0 // hosts the command acts on (not mere helpers) that succeeded
+	leader := s.Leader()
 	for _, h := range s.Hosts {
 		if err := h.Err(); err != nil {
+			if !s.Targeted(h) && h != leader {
+				// A helper that was not needed (another master of add-node,
+				// down while the leader did the work): its row says why.
+				continue
+			}
 			errs = append(errs, err)
 			failed = append(failed, h.Addr())
 		} else if s.Targeted(h) {

@@ -129,6 +129,7 @@ type State struct {
 	joinInfo      *joininfo.Info
 	mintedTokens  []string // IDs of the bootstrap tokens this run minted, deleted when it ends
 	cluster       clusterState
+	leader        *Host // chosen once by decide; nil before: the first master
 	readyErr      error // the ready phase's last failure to list the nodes
 	timings       []PhaseTiming
 	stopHeartbeat func()
@@ -186,14 +187,48 @@ func (s *State) Healthy() []*Host {
 	return out
 }
 
-// Leader is the first master of the run's hosts (nil if none).
+// Leader is the master that leads the run: the one decide chose (see
+// chooseLeader), before that the first master of the run's hosts (nil if none).
 func (s *State) Leader() *Host {
+	s.mu.Lock()
+	l := s.leader
+	s.mu.Unlock()
+	if l != nil {
+		return l
+	}
+	return s.firstMaster()
+}
+
+func (s *State) firstMaster() *Host {
 	for _, h := range s.Hosts {
 		if h.Role == inventory.RoleMaster {
 			return h
 		}
 	}
 	return nil
+}
+
+// chooseLeader fixes the run's leader once the hosts were reached: the
+// first master, unless it is unreachable and another master that is
+// reachable has the cluster's control plane (admin.conf): then that one
+// mints tokens and certificate keys, so a dead first master does not stop
+// up, add-node or reset. It never picks a master without a control plane:
+// a new cluster is initialised on the first master only.
+func (s *State) chooseLeader() (leader, replaced *Host) {
+	first := s.firstMaster()
+	leader = first
+	if first != nil && first.Failed() {
+		for _, h := range s.Hosts {
+			if h != first && h.Role == inventory.RoleMaster && !h.Failed() && h.Facts.AdminConf {
+				leader, replaced = h, first
+				break
+			}
+		}
+	}
+	s.mu.Lock()
+	s.leader = leader
+	s.mu.Unlock()
+	return leader, replaced
 }
 
 // Timings lists each phase's wall time, in run order.

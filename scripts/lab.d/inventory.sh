@@ -28,6 +28,10 @@ write_inventory() {
 		echo "  name: $LAB_NAME"
 		echo "  installPackage:"
 		echo "    path: $(bundle_path)"
+		if (($(printf '%s\n' "${roles[@]}" | grep -c '^master$') > 1)); then
+			# Several masters: a VIP edge-vip keeps on one of them (docs/ha.md); .100 is no lab host's.
+			echo "  vip: {address: $(host_ip 90)}"
+		fi
 		echo "  containerRuntime:"
 		echo "    # The lab's runc wrapper: no process on the lab machine may hold CAP_SYS_RESOURCE."
 		echo "    runtimeBinary: /usr/local/sbin/runc-lab"
