@@ -77,8 +77,13 @@ func newSuite(t *testing.T) *suite {
 	// Both inventories sit in the lab folder (paths in them are relative).
 	s.inv4 = filepath.Join(s.labDir, "e2e-4.yaml")
 	s.inv3 = filepath.Join(s.labDir, "e2e-3.yaml")
-	writeFile(t, s.inv4, string(inv))
-	writeFile(t, s.inv3, regexp.MustCompile(`(?m)^  - address: `+regexp.QuoteMeta(s.hosts[3])+`\n    role: \w+\n`).ReplaceAllString(string(inv), ""))
+	// e2e-4 is the first 4 hosts (the HA test uses the others too).
+	first4 := string(inv)
+	for _, h := range s.hosts[4:] {
+		first4 = regexp.MustCompile(`(?m)^  - address: `+regexp.QuoteMeta(h)+`\n    role: \w+\n`).ReplaceAllString(first4, "")
+	}
+	writeFile(t, s.inv4, first4)
+	writeFile(t, s.inv3, regexp.MustCompile(`(?m)^  - address: `+regexp.QuoteMeta(s.hosts[3])+`\n    role: \w+\n`).ReplaceAllString(first4, ""))
 	s.kubeconfig = filepath.Join(s.labDir, "e2e.kubeconfig")
 	kc, err := bundle.ReadFile(context.Background(), pkg, "bin/kubectl")
 	if err != nil {
