@@ -1,6 +1,7 @@
 package phases
 
 import (
+	"context"
 	"errors"
 	"os"
 	"os/exec"
@@ -521,5 +522,37 @@ func TestResultIgnoresIdleHelpers(t *testing.T) {
 	s.Hosts[1].fail(errors.New("mint token: boom"))
 	if err := result(t.Context(), s, false); err == nil {
 		t.Fatal("a failed leader must fail the run")
+	}
+}
+
+// reset with the first master down: another master of the cluster leads
+// and is reset last, after the other masters.
+func TestResetOrderWithFirstMasterDown(t *testing.T) {
+	s := NewState(Config{Inventory: &inventory.Inventory{}}, []*inventory.Host{
+		{Address: "10.0.0.1", Role: inventory.RoleMaster},
+		{Address: "10.0.0.2", Role: inventory.RoleMaster},
+		{Address: "10.0.0.3", Role: inventory.RoleMaster},
+		{Address: "10.0.0.9", Role: inventory.RoleEdge},
+	})
+	s.Hosts[0].fail(errors.New("connect: no route to host"))
+	s.Hosts[1].Facts.AdminConf, s.Hosts[2].Facts.AdminConf = true, true
+	phases := ResetPhases()
+	var order []string
+	for _, p := range phases {
+		if pr, ok := p.(interface {
+			Prepare(context.Context, *State) error
+		}); ok {
+			if err := pr.Prepare(t.Context(), s); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if rp, ok := p.(resetPhase); ok {
+			for _, h := range rp.Hosts(s) {
+				order = append(order, rp.which+":"+h.Addr())
+			}
+		}
+	}
+	if got, want := strings.Join(order, " "), "nodes:10.0.0.9 masters:10.0.0.3 leader:10.0.0.2"; got != want {
+		t.Fatalf("reset order %q, want %q", got, want)
 	}
 }

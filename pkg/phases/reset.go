@@ -19,7 +19,19 @@ type resetPhase struct {
 }
 
 func (p resetPhase) Title() string { return "reset " + p.which }
-func (p resetPhase) Serial() bool  { return p.which != "nodes" }
+
+// Prepare fixes the leader before the first reset phase: with the first
+// master down, another master of the cluster deletes the reset nodes'
+// objects and is reset last.
+func (p resetPhase) Prepare(_ context.Context, s *State) error {
+	if p.which == "nodes" {
+		if l, replaced := s.chooseLeader(); replaced != nil {
+			s.Report.Eventf(l.Addr(), p.Title(), "warning", "the first master %s is not reachable: %s, a master of the cluster, leads this run", replaced.Addr(), l.Addr())
+		}
+	}
+	return nil
+}
+func (p resetPhase) Serial() bool { return p.which != "nodes" }
 func (p resetPhase) Hosts(s *State) []*Host {
 	l := s.Leader()
 	return filter(s.Healthy(), func(h *Host) bool {
