@@ -25,11 +25,12 @@ import (
 // its own edge-tunnel server.
 func TestHAFailover(t *testing.T) {
 	s := newSuite(t)
-	if len(s.hosts) < 6 {
-		t.Fatalf("the HA test needs 6 lab hosts (scripts/lab up 6), the lab has %d", len(s.hosts))
+	lab := append(append([]string{}, s.hosts...), s.spare...)
+	if len(lab) < 6 {
+		t.Fatalf("the HA test needs 6 lab hosts (scripts/lab up 6), the lab has %d", len(lab))
 	}
-	masters, edge, worker, extra := s.hosts[:3], s.hosts[3], s.hosts[4], s.hosts[5]
-	vip := s.hosts[0][:strings.LastIndex(s.hosts[0], ".")] + ".100"
+	masters, edge, worker, extra := lab[:3], lab[3], lab[4], lab[5]
+	vip := lab[0][:strings.LastIndex(lab[0], ".")] + ".100"
 	hostLines := fmt.Sprintf("  - {address: %s, role: master}\n  - {address: %s, role: master}\n  - {address: %s, role: master}\n  - {address: %s, role: edge}\n  - {address: %s, role: worker}\n",
 		masters[0], masters[1], masters[2], edge, worker)
 	clusterExtra := fmt.Sprintf("  vip: {address: %s}\n", vip)
@@ -46,6 +47,9 @@ func TestHAFailover(t *testing.T) {
 		}
 	})
 	snapshotPreInstall(t, s)
+	for _, h := range s.spare {
+		s.preInstall[h] = s.mustSSH(t, h, hostStateScript)
+	}
 
 	r := s.run(t, "up", "-i", path, "--output", "json")
 	if r.code != 0 {
@@ -100,7 +104,7 @@ func TestHAFailover(t *testing.T) {
 	if r := s.run(t, "reset", "--all", "-i", all); r.code != 0 {
 		t.Fatalf("reset: exit %d\n%s%s", r.code, r.stdout, r.stderr)
 	}
-	for _, h := range s.hosts {
+	for _, h := range lab {
 		added, removed := diffLines(s.preInstall[h], s.mustSSH(t, h, hostStateScript))
 		if len(added)+len(removed) > 0 {
 			t.Errorf("host %s is not back to its pre-install state:\n  left behind: %v\n  missing: %v", h, added, removed)

@@ -28,7 +28,8 @@ import (
 type suite struct {
 	root, labDir   string
 	edgeops        string
-	kubectl        string // extracted from the package: runs here with the fetched kubeconfig
+	kubectl        string   // extracted from the package: runs here with the fetched kubeconfig
+	spare          []string // lab hosts past the first 4 (the HA test's)
 	kubeconfig     string
 	hosts          []string // lab addresses, .11 first
 	inv3, inv4     string   // 1 master + 2 edges; all four hosts
@@ -77,9 +78,10 @@ func newSuite(t *testing.T) *suite {
 	// Both inventories sit in the lab folder (paths in them are relative).
 	s.inv4 = filepath.Join(s.labDir, "e2e-4.yaml")
 	s.inv3 = filepath.Join(s.labDir, "e2e-3.yaml")
-	// e2e-4 is the first 4 hosts (the HA test uses the others too).
+	// Most tests use 4 hosts (s.hosts, e2e-4); the HA test the spares too.
+	s.hosts, s.spare = s.hosts[:4], s.hosts[4:]
 	first4 := string(inv)
-	for _, h := range s.hosts[4:] {
+	for _, h := range s.spare {
 		first4 = regexp.MustCompile(`(?m)^  - address: `+regexp.QuoteMeta(h)+`\n    role: \w+\n`).ReplaceAllString(first4, "")
 	}
 	writeFile(t, s.inv4, first4)
