@@ -71,7 +71,7 @@ func EdgeNode(ctx context.Context, r *Run) error {
 	if err != nil {
 		return err
 	}
-	if err := mkdirPrivate(h, contract.EdgeProxyConfigDir); err != nil {
+	if err := mkdirPrivate(h, contract.EdgeProxyConfigDir, contract.EdgeProxyConfigDir); err != nil {
 		return err
 	}
 	if err := h.WriteFile(contract.EdgeProxyConfigFile, data, 0o600); err != nil {

@@ -4,7 +4,6 @@ import (
 	"crypto/x509"
 	"fmt"
 	"net"
-	"os"
 	"path/filepath"
 	"strings"
 	"time"
@@ -51,7 +50,7 @@ func ensureEdgeProxyPKI(h *Host) (created bool, err error) {
 	if err != nil {
 		return false, fmt.Errorf("edge-proxy serving certificate: %w", err)
 	}
-	if err := mkdirPrivate(h, filepath.Dir(contract.EdgeProxyCAFile)); err != nil {
+	if err := mkdirPrivate(h, contract.EdgeProxyConfigDir, filepath.Dir(contract.EdgeProxyCAFile)); err != nil {
 		return false, err
 	}
 	if err := pkiutil.WriteCertAndKey(dir, "ca", ca, caKey); err != nil {
@@ -72,15 +71,12 @@ func hostnameOr(h *Host, def string) string {
 	return def
 }
 
-// mkdirPrivate makes a root-only folder and its parents up to /etc/edge-proxy.
-func mkdirPrivate(h *Host, dir string) error {
-	for _, d := range []string{contract.EdgeProxyConfigDir, dir} {
-		if err := os.MkdirAll(h.Path(d), 0o700); err != nil {
-			return fmt.Errorf("make %s: %w", d, err)
-		}
-		if err := os.Chmod(h.Path(d), 0o700); err != nil {
-			return fmt.Errorf("make %s: %w", d, err)
-		}
+// mkdirPrivate makes dir and its parent top root-only (0700), whatever
+// modes they had: top is a component's config folder (/etc/edge-proxy,
+// /etc/edge-tunnel), dir a folder in it (or top itself).
+func mkdirPrivate(h *Host, top, dir string) error {
+	if err := mkdirRootOnly(h, top); err != nil {
+		return err
 	}
-	return nil
+	return mkdirRootOnly(h, dir)
 }

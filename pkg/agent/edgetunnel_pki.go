@@ -48,7 +48,7 @@ func tunnelServerPKI(h *Host, nodeName string) (changed bool, err error) {
 		if err != nil {
 			return false, fmt.Errorf("edge-tunnel serving certificate: %w", err)
 		}
-		if err := mkdirTunnelPrivate(h, filepath.Dir(contract.EdgeTunnelServingCert)); err != nil {
+		if err := mkdirPrivate(h, contract.EdgeTunnelConfigDir, filepath.Dir(contract.EdgeTunnelServingCert)); err != nil {
 			return false, err
 		}
 		if err := pkiutil.WriteCertAndKey(dir, "server", cert, key); err != nil {
@@ -165,14 +165,6 @@ func hostSANs(h *Host, nodeName string) ([]net.IP, []string) {
 		}
 	}
 	return ips, names
-}
-
-// mkdirTunnelPrivate makes a root-only folder and its parents up to /etc/edge-tunnel.
-func mkdirTunnelPrivate(h *Host, dir string) error {
-	if err := mkdirRootOnly(h, contract.EdgeTunnelConfigDir); err != nil {
-		return err
-	}
-	return mkdirRootOnly(h, dir)
 }
 
 // mkdirRootOnly makes a folder and makes it 0700.
