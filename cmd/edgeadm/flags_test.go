@@ -43,8 +43,8 @@ func TestFlagsPassThrough(t *testing.T) {
 		path  []string
 		added []string
 	}{
-		{[]string{"init"}, []string{"install-pkg-path", "install-pkg-path-file", "install-pkg-sha256", "enable-edge", "join-info-file", "runtime-binary", "edge-manifests-dir", "cni-manifest", "registry-ca-file", "insecure-registry", "edge-eviction-toleration-seconds", "vip", "vip-interface"}},
-		{[]string{"join"}, []string{"install-pkg-path", "install-pkg-path-file", "install-pkg-sha256", "enable-edge", "join-info-file", "runtime-binary", "edge-manifests-dir", "cni-manifest", "node-role", "registry-ca-file", "insecure-registry", "vip", "vip-interface"}},
+		{[]string{"init"}, []string{"install-pkg-path", "install-pkg-path-file", "install-pkg-sha256", "enable-edge", "join-info-file", "runtime-binary", "edge-manifests-dir", "cni-manifest", "registry-ca-file", "insecure-registry", "edge-eviction-toleration-seconds", "vip", "vip-interface", "progress-fd"}},
+		{[]string{"join"}, []string{"install-pkg-path", "install-pkg-path-file", "install-pkg-sha256", "enable-edge", "join-info-file", "runtime-binary", "edge-manifests-dir", "cni-manifest", "node-role", "registry-ca-file", "insecure-registry", "vip", "vip-interface", "progress-fd"}},
 		{[]string{"reset"}, nil},
 		{[]string{"token", "create"}, []string{"join-info-file", "upload-certs"}},
 		{[]string{"token", "list"}, nil},

@@ -60,6 +60,7 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 			Host: host, Opts: opts, Workflow: "init", ControlPlane: true, Role: agent.RoleControlPlane,
 			ImageRepository: cfg.Cluster.ImageRepository, NodeName: cfg.Init.NodeRegistration.Name,
 			KubernetesVersion: cfg.Cluster.KubernetesVersion, // check-package refuses one the package lacks
+			Progress:          agent.NewProgress(opts.ProgressFD, "init"),
 		}
 		preT, err := agent.RunPhases(ctx, r, "init", pre, skips)
 		if err != nil {
@@ -102,7 +103,8 @@ func wrapInit(c *cobra.Command, host *agent.Host) {
 	describePhases(c, pre, post)
 	addPhaseCommands(c, host, "init", all, func(fs *pflag.FlagSet, o *agent.Options) (*agent.Run, error) {
 		return &agent.Run{Host: host, Opts: o, Workflow: "init", ControlPlane: true, Role: agent.RoleControlPlane,
-			ImageRepository: flagString(fs, "image-repository"), NodeName: flagString(fs, "node-name")}, nil
+			ImageRepository: flagString(fs, "image-repository"), NodeName: flagString(fs, "node-name"),
+			Progress: agent.NewProgress(o.ProgressFD, "init")}, nil
 	}, func(fs *pflag.FlagSet) {
 		fs.String("image-repository", "", "Container registry the images are tagged for (as kubeadm's --image-repository)")
 		fs.String("node-name", "", "Node name (as kubeadm's --node-name)")

@@ -63,7 +63,8 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 			return fmt.Errorf("join: %w", err)
 		}
 		r := &agent.Run{Host: host, Opts: opts, Workflow: "join", ControlPlane: controlPlane, Role: role,
-			NodeName: cfg.Join.NodeRegistration.Name, ClusterVersion: info.KubernetesVersion}
+			NodeName: cfg.Join.NodeRegistration.Name, ClusterVersion: info.KubernetesVersion,
+			Progress: agent.NewProgress(opts.ProgressFD, "join")}
 		host.Logf("[join] joining %s as %s", agent.JoinEndpoint(cfg.Join), role)
 		preT, err := agent.RunPhases(ctx, r, "join", pre, skips)
 		if err != nil {
@@ -77,12 +78,18 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 		// A node of an image-less package too: its kubelet's first sandbox
 		// needs pause from the cluster's registry as soon as kubeadm starts it.
 		if (controlPlane || r.PullsImagesFromRegistry()) && !skips["retag-images"] {
-			repo, err := agent.ClusterImageRepository(ctx, cfg)
+			err := r.Progress.Time(agent.PhaseRetagImages, func() error {
+				repo, err := agent.ClusterImageRepository(ctx, cfg)
+				if err != nil {
+					return err
+				}
+				if err := agent.RetagUnder(ctx, r, repo); err != nil {
+					return fmt.Errorf("retag-images before kubeadm: %w", err)
+				}
+				return nil
+			})
 			if err != nil {
 				return fmt.Errorf("join: %w", err)
-			}
-			if err := agent.RetagUnder(ctx, r, repo); err != nil {
-				return fmt.Errorf("join: retag-images before kubeadm: %w", err)
 			}
 		}
 		// A master's API server follows the cluster's configuration: on an
@@ -110,7 +117,7 @@ func wrapJoin(c *cobra.Command, host *agent.Host) {
 			return nil, err
 		}
 		return &agent.Run{Host: host, Opts: o, Workflow: "join", ControlPlane: cp, Role: role,
-			NodeName: flagString(fs, "node-name")}, nil
+			NodeName: flagString(fs, "node-name"), Progress: agent.NewProgress(o.ProgressFD, "join")}, nil
 	}, func(fs *pflag.FlagSet) {
 		fs.Bool("control-plane", false, "The node is a control-plane node (as kubeadm's --control-plane)")
 		fs.String("node-name", "", "Node name (as kubeadm's --node-name)")

@@ -129,7 +129,7 @@ func runKubeadm(ctx context.Context, cmd *cobra.Command, args []string, kubeadmR
 		return err
 	}
 	start := time.Now()
-	if err := kubeadmRun(cmd, args); err != nil {
+	if err := r.Progress.Time(kubeadmStep, func() error { return kubeadmRun(cmd, args) }); err != nil {
 		return fmt.Errorf("%s: kubeadm: %w (run 'edgeadm reset --force' before trying again)", workflow, err)
 	}
 	kubeadmT := time.Since(start)
@@ -140,6 +140,10 @@ func runKubeadm(ctx context.Context, cmd *cobra.Command, args []string, kubeadmR
 	printTimings(host, workflow, kubeadmT, preT, postT)
 	return nil
 }
+
+// kubeadmStep names kubeadm's whole workflow in the progress protocol: its
+// own phases run inside kubeadm's private runner.
+const kubeadmStep = "kubeadm"
 
 // printTimings ends a run with the time of each edgeadm phase.
 func printTimings(host *agent.Host, workflow string, kubeadm time.Duration, ts ...[]agent.Timing) {

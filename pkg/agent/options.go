@@ -52,6 +52,8 @@ type Options struct {
 	// VIP and VIPInterface: the control plane's virtual IP, kept by edge-vip on a master.
 	VIP          string
 	VIPInterface string
+	// ProgressFD is the descriptor the run reports its steps on (0: none).
+	ProgressFD int
 }
 
 // NewOptions returns the defaults.
@@ -85,6 +87,8 @@ func (o *Options) AddFlags(fs *pflag.FlagSet) {
 		"Control-plane nodes: a virtual IP (IPv4, in this node's subnet, no host's address) that edge-vip keeps on one healthy master (Lease election, gratuitous ARP). init uses it as --control-plane-endpoint when none is given.")
 	fs.StringVar(&o.VIPInterface, contract.FlagVIPInterface, o.VIPInterface,
 		"Interface that carries --vip (default: the one whose subnet contains it).")
+	fs.IntVar(&o.ProgressFD, contract.FlagProgressFD, o.ProgressFD,
+		"File descriptor to report each step's start and end on, one JSON object per line (for edgeops; 0: none).")
 }
 
 // AddInitFlags adds the init-only flags.

@@ -29,11 +29,14 @@ func RunPhases(ctx context.Context, r *Run, workflow string, phases []Phase, ski
 	for _, p := range phases {
 		if skip[p.Name] {
 			r.Host.Logf("[%s] skipping phase %s", workflow, p.Name)
+			r.Progress.Skipped(p.Name)
 			t = append(t, Timing{Phase: p.Name, Skipped: true})
 			continue
 		}
 		start := time.Now()
+		r.Progress.Start(p.Name)
 		if err := p.Run(ctx, r); err != nil {
+			r.Progress.Failed(p.Name, time.Since(start), err)
 			if p.Name == PhaseCheckPackage {
 				// It refuses before anything changes: there is nothing to reset.
 				return t, fmt.Errorf("%s phase %s: %w (nothing on this host was changed)", workflow, p.Name, err)
@@ -41,6 +44,7 @@ func RunPhases(ctx context.Context, r *Run, workflow string, phases []Phase, ski
 			return t, fmt.Errorf("%s phase %s: %w (fix the cause, then run 'edgeadm reset --force' and retry)", workflow, p.Name, err)
 		}
 		d := time.Since(start)
+		r.Progress.Done(p.Name, d)
 		t = append(t, Timing{Phase: p.Name, Duration: d})
 		r.Host.Logf("[%s] phase %s done in %s", workflow, p.Name, d.Round(time.Millisecond))
 	}

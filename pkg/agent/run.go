@@ -49,6 +49,8 @@ type Run struct {
 	// ClusterVersion is the cluster's Kubernetes version a join learnt from
 	// the join information ("" by hand): the package must fit its skew.
 	ClusterVersion string
+	// Progress reports the run's steps to edgeops (nil: nobody listens).
+	Progress *Progress
 	// pkg is the install package once check-package has accepted it.
 	pkg *checkedPackage
 }

@@ -36,5 +36,5 @@ const DefaultEdgeEvictionTolerationSeconds = 86400
 func OwnFlags() []string {
 	return []string{FlagInstallPkgPath, FlagInstallPkgPathFile, FlagInstallPkgSHA256, FlagEnableEdge, FlagJoinInfoFile,
 		FlagRuntimeBinary, FlagEdgeManifestsDir, FlagCNIManifest, FlagNodeRole, FlagRegistryCAFile, FlagInsecureRegistry,
-		FlagEdgeEvictionTolerationSeconds, FlagVIP, FlagVIPInterface}
+		FlagEdgeEvictionTolerationSeconds, FlagVIP, FlagVIPInterface, FlagProgressFD}
 }

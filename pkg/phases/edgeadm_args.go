@@ -104,6 +104,7 @@ func initArgs(s *State, h *Host, uploadCerts bool) []string {
 		a = append(a, flag(contract.FlagCNIManifest), cniManifestPath)
 	}
 	a = append(a, commonArgs(s)...)
+	a = append(a, progressArgs()...)
 	return append(a, c.Kubeadm.InitArgs...)
 }
 
@@ -125,6 +126,7 @@ func finishInitArgs(s *State, h *Host) [][]string {
 	if c.ContainerRuntime.RuntimeBinary != "" {
 		common = append(common, flag(contract.FlagRuntimeBinary), c.ContainerRuntime.RuntimeBinary)
 	}
+	common = append(common, progressArgs()...)
 	phases := []string{"cni", "edge"}
 	if c.VIP != nil {
 		common = append(common, vipArgs(c)...)
@@ -153,6 +155,7 @@ func joinArgs(s *State, h *Host) []string {
 	a = append(a, packageArgs(s)...)
 	a = append(a, "--node-name", h.NodeName())
 	a = append(a, commonArgs(s)...)
+	a = append(a, progressArgs()...)
 	return append(a, c.Kubeadm.JoinArgs...)
 }
 

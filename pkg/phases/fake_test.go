@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/edgeops/edgeops/pkg/contract"
 	"github.com/edgeops/edgeops/pkg/inventory"
 	"github.com/edgeops/edgeops/pkg/joininfo"
 )
@@ -157,6 +158,26 @@ func (r fakeRemote) Run(ctx context.Context, cmd string, out io.Writer) ([]byte,
 		io.WriteString(out, res)
 	}
 	return []byte(res), err
+}
+
+// RunSplit plays edgeadm's progress protocol around Run: a command carrying
+// --progress-fd reports an install-package and a kubeadm step (kubeadm
+// failed when the command did).
+func (r fakeRemote) RunSplit(ctx context.Context, cmd string, stdout func(string), out io.Writer) error {
+	_, err := r.Run(ctx, cmd, out)
+	if !strings.Contains(cmd, "--progress-fd 3") {
+		return err
+	}
+	wf := strings.Fields(cmd)[1]
+	stdout(string(contract.Step{Workflow: wf, Step: "install-package", State: contract.StepStart}.Line()))
+	stdout(string(contract.Step{Workflow: wf, Step: "install-package", State: contract.StepDone, DurationMS: 1200}.Line()))
+	stdout(string(contract.Step{Workflow: wf, Step: "kubeadm", State: contract.StepStart}.Line()))
+	end := contract.Step{Workflow: wf, Step: "kubeadm", State: contract.StepDone, DurationMS: 3400}
+	if err != nil {
+		end.State = contract.StepFailed
+	}
+	stdout(string(end.Line()))
+	return err
 }
 
 // respond plays the host's part; h.mu is held.

@@ -31,7 +31,7 @@ func (initPhase) Run(ctx context.Context, s *State, h *Host) error {
 	// init's output is held back until the join information's secrets are
 	// registered for redaction; only then does it reach any sink.
 	var buf bytes.Buffer
-	_, runErr := h.Remote.Run(ctx, command(initArgs(s, h, len(mastersOf(s)) > 1)...), &buf)
+	runErr := runEdgeadm(ctx, s, h, "init", initArgs(s, h, len(mastersOf(s)) > 1), &buf)
 	info, readErr := readJoinInfo(ctx, h)
 	if readErr == nil {
 		s.SetJoinInfo(info)
@@ -96,7 +96,10 @@ func (finishInitPhase) Hosts(s *State) []*Host {
 
 func (p finishInitPhase) Run(ctx context.Context, s *State, h *Host) error {
 	for _, argv := range finishInitArgs(s, h) {
-		if err := runLogged(ctx, s, h, p.Title(), command(argv...)); err != nil {
+		w := s.Report.Lines(h.Addr(), p.Title())
+		err := runEdgeadm(ctx, s, h, p.Title(), argv, w)
+		w.Close()
+		if err != nil {
 			return fmt.Errorf("%s: %w", argv[1]+" "+argv[2]+" "+argv[3], err)
 		}
 	}

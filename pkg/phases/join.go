@@ -134,7 +134,10 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 	if _, err := h.Remote.Run(ctx, "mkdir -p "+StateDir+" && touch "+JoiningMarker, nil); err != nil {
 		return fmt.Errorf("mark the join as started: %w", err)
 	}
-	if err := runLogged(ctx, s, h, p.Title(), command(joinArgs(s, h)...)); err != nil {
+	w := s.Report.Lines(h.Addr(), p.Title())
+	err := runEdgeadm(ctx, s, h, p.Title(), joinArgs(s, h), w)
+	w.Close()
+	if err != nil {
 		// Leave no token on a host that did not join (best effort: the host
 		// may be gone); a re-run uploads fresh join information.
 		rmCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -144,7 +147,7 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 	}
 	h.SetStatus(status, "", true)
 	// The join information has done its job; the token should not linger.
-	_, err := h.Remote.Run(ctx, "rm -f "+joininfo.DefaultPath+" "+packageURLFile+" "+JoiningMarker+" && touch "+DoneMarker, nil)
+	_, err = h.Remote.Run(ctx, "rm -f "+joininfo.DefaultPath+" "+packageURLFile+" "+JoiningMarker+" && touch "+DoneMarker, nil)
 	return err
 }
 

@@ -16,6 +16,10 @@ type Remote interface {
 	// Run runs a shell command as root; output lines also go to out (may be nil).
 	// A non-zero exit is an error carrying the exit code and stderr's tail.
 	Run(ctx context.Context, cmd string, out io.Writer) (stdout []byte, err error)
+	// RunSplit is Run with the streams apart: each stdout line goes to
+	// stdout, each stderr line to out (may be nil). edgeadm's progress
+	// protocol travels on stdout (see runEdgeadm).
+	RunSplit(ctx context.Context, cmd string, stdout func(line string), out io.Writer) error
 	// Upload copies a local file to path, skipping the transfer when the remote
 	// sha256 already matches (skipped=true).
 	Upload(ctx context.Context, local, path string, mode os.FileMode, progress func(done, total int64)) (skipped bool, err error)

@@ -80,6 +80,18 @@ func (r sshRemote) Run(ctx context.Context, cmd string, out io.Writer) ([]byte, 
 	return res.Stdout, err
 }
 
+func (r sshRemote) RunSplit(ctx context.Context, cmd string, stdout func(string), out io.Writer) error {
+	_, err := r.c.Run(ctx, cmd, ssh.WithSudo(), ssh.WithSink(func(l ssh.Line) {
+		switch {
+		case l.Stream == ssh.Stdout:
+			stdout(l.Text)
+		case out != nil:
+			io.WriteString(out, l.Text+"\n")
+		}
+	}))
+	return err
+}
+
 func (r sshRemote) Upload(ctx context.Context, local, path string, mode os.FileMode, progress func(done, total int64)) (bool, error) {
 	res, err := r.c.Upload(ctx, local, path, mode, ssh.UploadOptions{Sudo: true, Progress: progress})
 	if err != nil {

@@ -60,6 +60,7 @@ type Host struct {
 	duration time.Duration
 	locked   bool
 	action   action // what up decided to do here
+	steps    []report.StepTime
 }
 
 // Addr is how the host is named in output.

@@ -16,7 +16,8 @@ func Rows(s *State, notDone string) []report.Row {
 			continue // a helper (the leader in reset --host) that did its part
 		}
 		h.mu.Lock()
-		r := report.Row{Host: h.Addr(), Name: h.Facts.Hostname, Role: string(h.Role), Status: h.status, Detail: h.detail, Duration: h.duration}
+		r := report.Row{Host: h.Addr(), Name: h.Facts.Hostname, Role: string(h.Role), Status: h.status, Detail: h.detail, Duration: h.duration,
+			Steps: append([]report.StepTime(nil), h.steps...)}
 		if h.Hostname != "" {
 			r.Name = h.Hostname
 		}

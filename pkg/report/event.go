@@ -22,6 +22,10 @@ const (
 	EventOutput   = "output" // a line of a remote command's output (verbose and log only)
 	EventSummary  = "summary"
 	EventProgress = "progress" // bytes moved (without a live view: every few seconds per host)
+	// EventStep is a step inside a host's phase, as edgeadm reports it
+	// (install-package, kubeadm, cni, …): State says start, done, skipped
+	// or failed.
+	EventStep = "step"
 )
 
 // Event is one thing that happened. Its JSON form is the CI interface
@@ -36,6 +40,21 @@ type Event struct {
 	// Bytes and Total are set on progress events: bytes moved so far of Total.
 	Bytes int64 `json:"bytes,omitempty"`
 	Total int64 `json:"total,omitempty"`
+	// Step, State and DurationMS are set on step events (DurationMS when
+	// the step ended).
+	Step       string `json:"step,omitempty"`
+	State      string `json:"state,omitempty"`
+	DurationMS int64  `json:"duration_ms,omitempty"`
+	// Steps are a host's step times, on its summary event.
+	Steps []StepTime `json:"steps,omitempty"`
+}
+
+// StepTime is how long one step of a host's phase took.
+type StepTime struct {
+	Phase      string `json:"phase"`
+	Step       string `json:"step"`
+	DurationMS int64  `json:"duration_ms"`
+	Failed     bool   `json:"failed,omitempty"`
 }
 
 // MarshalLine encodes the event as one JSON line (with the newline).

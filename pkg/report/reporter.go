@@ -30,6 +30,11 @@ type Options struct {
 	// progress is written as an event (default 5s): a CI log of a slow edge
 	// link should show that bytes move.
 	ProgressEvery time.Duration
+	// Width is the terminal's width for the lines printed above a live
+	// view, which are wrapped to it (0: ask the terminal Out is).
+	Width int
+	// refresh redraws a live view on demand instead of mpb's clock (tests).
+	refresh chan any
 }
 
 // IsTerminal reports whether w is a terminal, where a live view makes sense.
@@ -44,8 +49,7 @@ type Reporter struct {
 	red Redactor
 
 	mu           sync.Mutex
-	live         liveView
-	lastDraw     time.Time
+	live         *liveView            // nil without a live view, and once it is closed
 	lastProgress map[string]time.Time // per host, for ProgressEvery
 }
 
@@ -63,7 +67,11 @@ func New(o Options) *Reporter {
 	if o.ProgressEvery <= 0 {
 		o.ProgressEvery = 5 * time.Second
 	}
-	return &Reporter{o: o, live: newLiveView(), lastProgress: map[string]time.Time{}}
+	r := &Reporter{o: o, lastProgress: map[string]time.Time{}}
+	if o.Live {
+		r.live = newLiveView(liveOptions{out: o.Out, now: o.Now, width: o.Width, refresh: o.refresh, rate: 150 * time.Millisecond})
+	}
+	return r
 }
 
 // AddSecrets registers values that must never be written anywhere.
@@ -85,22 +93,53 @@ func (r *Reporter) Emit(e Event) {
 	if r.o.Log != nil {
 		fmt.Fprintf(r.o.Log, "%s %s\n", e.Time.UTC().Format(time.RFC3339Nano), e.Text())
 	}
-	r.live.update(e)
-	// Output lines, and in text the start of each host's phase (the live view
-	// and the result line say enough), need -v.
-	if !r.o.Verbose && (e.Event == EventOutput || (e.Event == EventStart && !r.o.JSON && e.Message == "")) {
-		r.redrawLocked(false)
+	if r.live != nil {
+		r.live.update(e)
+	}
+	if !r.o.Verbose && needsVerbose(e, r.o.JSON) {
 		return
 	}
-	r.clearLocked()
 	if r.o.JSON {
 		if b, err := e.MarshalLine(); err == nil {
 			r.o.Out.Write(b)
 		}
-	} else {
-		fmt.Fprintln(r.o.Out, e.Text())
+		return
 	}
-	r.redrawLocked(true)
+	if r.live != nil {
+		// Above the live view, wrapped: a line longer than the terminal
+		// would break the view's redraw.
+		for _, l := range wrap(e.Text(), r.width()) {
+			fmt.Fprintln(r.live, l)
+		}
+		return
+	}
+	fmt.Fprintln(r.o.Out, e.Text())
+}
+
+// needsVerbose: remote output lines are shown only with -v; in text, so are
+// each host's phase start and the steps inside a phase (the live view and
+// the result line say enough). The log always has everything.
+func needsVerbose(e Event, json bool) bool {
+	switch {
+	case e.Event == EventOutput:
+		return true
+	case json:
+		return false
+	}
+	return e.Event == EventStep || (e.Event == EventStart && e.Message == "")
+}
+
+// width is the terminal's width, or 0 when unknown.
+func (r *Reporter) width() int {
+	if r.o.Width > 0 {
+		return r.o.Width
+	}
+	if f, ok := r.o.Out.(*os.File); ok {
+		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
+			return w
+		}
+	}
+	return 0
 }
 
 // Eventf is Emit with a formatted message.
@@ -113,14 +152,24 @@ func (r *Reporter) Failed(host, phase string, err error) {
 	r.Emit(Event{Host: host, Phase: phase, Event: EventFailed, Error: err.Error()})
 }
 
+// Step reports a step inside host's phase (an edgeadm phase, kubeadm):
+// state is start, done, skipped or failed; d is set when it ended.
+func (r *Reporter) Step(host, phase, step, state string, d time.Duration) {
+	msg := step + " " + state
+	if d > 0 {
+		msg += " in " + seconds(d)
+	}
+	r.Emit(Event{Host: host, Phase: phase, Event: EventStep, Step: step, State: state, DurationMS: d.Milliseconds(), Message: msg})
+}
+
 // Progress records bytes moved for a host during phase: drawn in the live
 // view, or, without one, written as a progress event every ProgressEvery.
 func (r *Reporter) Progress(host, phase string, done, total int64) {
 	r.mu.Lock()
-	r.live.progress(host, done, total)
-	r.redrawLocked(false)
 	due := false
-	if !r.o.Live {
+	if r.live != nil {
+		r.live.progress(host, done, total)
+	} else {
 		now := r.o.Now()
 		last, started := r.lastProgress[host]
 		// The first call only starts the clock: short transfers stay quiet.
@@ -169,38 +218,19 @@ func (w *lineWriter) Close() error {
 	return nil
 }
 
-// Close removes the live view so the terminal is left clean.
+// Close removes the live view so the terminal is left clean; later output
+// is printed as lines.
 func (r *Reporter) Close() {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.clearLocked()
+	r.closeLiveLocked()
 }
 
-// clearLocked erases the live view drawn last time.
-func (r *Reporter) clearLocked() {
-	if !r.o.Live || r.live.drawn == 0 {
-		return
+func (r *Reporter) closeLiveLocked() {
+	if r.live != nil {
+		r.live.close()
+		r.live = nil
 	}
-	fmt.Fprintf(r.o.Out, "\x1b[%dA\x1b[J", r.live.drawn)
-	r.live.drawn = 0
-}
-
-// redrawLocked draws the live view; progress updates are throttled.
-func (r *Reporter) redrawLocked(force bool) {
-	if !r.o.Live {
-		return
-	}
-	now := r.o.Now()
-	if !force && r.live.drawn > 0 && now.Sub(r.lastDraw) < 100*time.Millisecond {
-		return
-	}
-	r.clearLocked()
-	lines := r.live.render()
-	for _, l := range lines {
-		fmt.Fprintln(r.o.Out, r.red.Redact(l))
-	}
-	r.live.drawn = len(lines)
-	r.lastDraw = now
 }
 
 // pad is strings.Repeat for table alignment of the live view.

@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"strings"
 	"text/tabwriter"
 	"time"
 )
@@ -14,6 +15,9 @@ type Row struct {
 	Status   string // e.g. joined, unchanged, failed, reset, NOT reset
 	Detail   string
 	Duration time.Duration
+	// Steps are the host's step times inside its phases (edgeadm's phases,
+	// kubeadm), in the order they ended.
+	Steps []StepTime
 }
 
 // Summary prints the final per-host table (text) or one summary event per
@@ -24,7 +28,7 @@ func (r *Reporter) Summary(title string, rows []Row) {
 		if row.Detail != "" {
 			msg += " " + row.Detail
 		}
-		e := Event{Time: r.o.Now(), Host: row.Host, Phase: title, Event: EventSummary, Message: msg}
+		e := Event{Time: r.o.Now(), Host: row.Host, Phase: title, Event: EventSummary, Message: msg, Steps: row.Steps}
 		if r.o.JSON {
 			r.Emit(e)
 			continue
@@ -40,9 +44,7 @@ func (r *Reporter) Summary(title string, rows []Row) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.clearLocked()
-	r.live.drawn = 0
-	r.o.Live = false // the table is the last word; no view below it
+	r.closeLiveLocked() // the table is the last word; no view below it
 	fmt.Fprintf(r.o.Out, "\n%s\n", title)
 	tw := tabwriter.NewWriter(r.o.Out, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tNAME\tROLE\tSTATUS\tTIME\tDETAIL")
@@ -51,4 +53,40 @@ func (r *Reporter) Summary(title string, rows []Row) {
 			row.Duration.Round(100*time.Millisecond), r.red.Redact(row.Detail))
 	}
 	tw.Flush()
+	r.stepTimesLocked(rows)
+}
+
+// stepTimesLocked prints, under the table, each host's step times per phase,
+// one line per host and phase, wrapped to the terminal.
+func (r *Reporter) stepTimesLocked(rows []Row) {
+	header := false
+	for _, row := range rows {
+		var phase string
+		var parts []string
+		flush := func() {
+			if len(parts) == 0 {
+				return
+			}
+			if !header {
+				fmt.Fprintln(r.o.Out, "\nSTEP TIMES")
+				header = true
+			}
+			for _, l := range wrap(fmt.Sprintf("%s  %s: %s", row.Host, phase, strings.Join(parts, ", ")), r.width()) {
+				fmt.Fprintln(r.o.Out, l)
+			}
+			parts = nil
+		}
+		for _, st := range row.Steps {
+			if st.Phase != phase {
+				flush()
+				phase = st.Phase
+			}
+			p := fmt.Sprintf("%s %s", st.Step, seconds(time.Duration(st.DurationMS)*time.Millisecond))
+			if st.Failed {
+				p += " (failed)"
+			}
+			parts = append(parts, p)
+		}
+		flush()
+	}
 }
