@@ -9,6 +9,7 @@ import (
 
 	"github.com/edgeops/edgeops/pkg/exitcode"
 	"github.com/edgeops/edgeops/pkg/inventory"
+	"github.com/edgeops/edgeops/pkg/report"
 )
 
 // addInventoryFlag adds -i/--inventory to a command that reads one.
@@ -65,7 +66,9 @@ func summary(inv *inventory.Inventory) string {
 // JSON mode keeps stdout for JSON lines only).
 func logSummary(g *globalOptions, w io.Writer, inv *inventory.Inventory) {
 	if !g.JSON() {
-		fmt.Fprintln(w, summary(inv))
+		for _, l := range report.WrapFor(w, summary(inv)) {
+			fmt.Fprintln(w, l)
+		}
 	}
 }
 

@@ -107,9 +107,10 @@ func (v *liveView) host(h string) *liveHost {
 	lh.bar = v.add(whenFiller{mpb.BarStyle().Build(), moving},
 		mpb.PrependDecorators(row),
 		mpb.AppendDecorators(
-			whenDecor{decor.Counters(decor.SizeB1024(0), "%.1f/%.1f"), moving, ""},
-			whenDecor{decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30), moving, " "},
-			whenDecor{decor.EwmaETA(decor.ET_STYLE_GO, 30), moving, " ETA "},
+			// Fixed widths keep the rows' bars aligned.
+			whenDecor{decor.Counters(decor.SizeB1024(0), "%.1f/%.1f", decor.WC{W: 17}), moving, ""},
+			whenDecor{decor.EwmaSpeed(decor.SizeB1024(0), "% .1f", 30, decor.WC{W: 12}), moving, " "},
+			whenDecor{decor.EwmaETA(decor.ET_STYLE_GO, 30, decor.WC{W: 6, C: decor.DindentRight}), moving, " ETA "},
 		))
 	v.mu.Lock()
 	v.hosts[h] = lh

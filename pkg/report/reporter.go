@@ -134,12 +134,7 @@ func (r *Reporter) width() int {
 	if r.o.Width > 0 {
 		return r.o.Width
 	}
-	if f, ok := r.o.Out.(*os.File); ok {
-		if w, _, err := term.GetSize(int(f.Fd())); err == nil {
-			return w
-		}
-	}
-	return 0
+	return terminalWidth(r.o.Out)
 }
 
 // Eventf is Emit with a formatted message.

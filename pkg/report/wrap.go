@@ -1,9 +1,12 @@
 package report
 
 import (
+	"io"
+	"os"
 	"strings"
 
 	"github.com/mattn/go-runewidth"
+	"golang.org/x/term"
 )
 
 // wrapIndent starts every continuation line of a wrapped line.
@@ -30,4 +33,20 @@ func wrap(line string, width int) []string {
 		rest = strings.TrimLeft(rest[len(head):], " ")
 		prefix = wrapIndent
 	}
+}
+
+// WrapFor wraps line to the width of the terminal w is; a w that is not a
+// terminal gets the line whole.
+func WrapFor(w io.Writer, line string) []string {
+	return wrap(line, terminalWidth(w))
+}
+
+// terminalWidth is the width of the terminal w is, or 0.
+func terminalWidth(w io.Writer) int {
+	if f, ok := w.(*os.File); ok {
+		if cols, _, err := term.GetSize(int(f.Fd())); err == nil {
+			return cols
+		}
+	}
+	return 0
 }

@@ -39,7 +39,6 @@ func TestEdgeops(t *testing.T) {
 		{"add-node the 4th host", stepAddNode},
 		{"host killed mid-join, then completed", stepKilledMidJoin},
 		{"reset all back to pre-install state", stepReset},
-		{"two masters behind an endpoint, labels, taints, then reset", stepHA},
 		{"a cluster made by hand is adopted, then reset clean", stepAdoptHandMade},
 		{"no secret in any output", stepNoSecrets},
 	}
@@ -64,17 +63,18 @@ func snapshotPreInstall(t *testing.T, s *suite) {
 }
 
 func stepUp(t *testing.T, s *suite) {
-	r := s.run(t, "up", "-i", s.inv3, "--output", "json")
+	// As an operator runs it: in a terminal, with the live view.
+	const width = 120
+	r := s.runInTerminal(t, width, 40, "up", "-i", s.inv3)
 	if r.code != 0 {
-		t.Fatalf("up: exit %d\n%s\n%s", r.code, tail(r.stdout, 40), r.stderr)
+		t.Fatalf("up: exit %d\n%s", r.code, tail(r.history, 60))
 	}
 	s.upWall = r.wall
-	for _, e := range events(t, r.stdout) {
-		if strings.HasPrefix(e.Message, "up took ") {
-			s.upPhaseTimings = e.Message
-		}
+	if m := regexp.MustCompile(`\[edgeops\] (up took [^\n]*)`).FindStringSubmatch(strings.ReplaceAll(r.history, "\n    ", " ")); m != nil {
+		s.upPhaseTimings = m[1]
 	}
 	t.Logf("up wall time %s; %s", r.wall.Round(100*time.Millisecond), s.upPhaseTimings)
+	checkTerminal(t, r, width, s.hosts[:3])
 	s.collectSecrets(t)
 	st, err := os.Stat(s.kubeconfig)
 	if err != nil {
@@ -395,60 +395,6 @@ func stepReset(t *testing.T, s *suite) {
 	for _, h := range s.hosts {
 		after := s.mustSSH(t, h, hostStateScript)
 		added, removed := diffLines(s.preInstall[h], after)
-		if len(added)+len(removed) > 0 {
-			t.Errorf("host %s is not back to its pre-install state:\n  left behind: %v\n  missing: %v", h, added, removed)
-		}
-	}
-}
-
-// stepHA joins a second master (--upload-certs, a certificate key in the
-// join information, a serial control-plane join) and a worker with the
-// inventory's labels and taints, then resets everything again.
-func stepHA(t *testing.T, s *suite) {
-	path := s.inventoryFile(t, "e2e-ha", "e2e", fmt.Sprintf("  controlPlaneEndpoint: %s:6443\n", s.hosts[0]), fmt.Sprintf(
-		"  - {address: %s, role: master}\n  - {address: %s, role: master, labels: {zone: b}}\n"+
-			"  - {address: %s, role: worker, taints: [{key: dedicated, value: batch, effect: NoSchedule}]}\n",
-		s.hosts[0], s.hosts[1], s.hosts[2]))
-	r := s.run(t, "up", "-i", path, "--output", "json")
-	if r.code != 0 {
-		t.Fatalf("up (2 masters): exit %d\n%s\n%s", r.code, tail(r.stdout, 40), r.stderr)
-	}
-	s.collectSecrets(t)
-	hasKey := false
-	for sec := range s.secrets {
-		if len(sec) == 64 {
-			hasKey = true
-		}
-	}
-	if !hasKey {
-		t.Errorf("no certificate key in the leader's join information after a control-plane join")
-	}
-	checkCertificateKeyOnMastersOnly(t, s, s.hosts[1], s.hosts[2])
-	stepNoLeftovers(t, s)
-	ns := s.waitReady(t, 3)
-	masters := 0
-	for _, n := range ns {
-		if _, ok := n.Labels["node-role.kubernetes.io/control-plane"]; ok {
-			masters++
-		}
-	}
-	if masters != 2 {
-		t.Errorf("want 2 control-plane nodes, got %d", masters)
-	}
-	etcd := s.kubectlRun(t, "", "-n", "kube-system", "get", "pods", "-l", "component=etcd", "-o", "name")
-	if n := len(strings.Fields(etcd)); n != 2 {
-		t.Errorf("want 2 etcd members, got %q", etcd)
-	}
-	zone := s.kubectlRun(t, "", "get", "nodes", "-l", "zone=b", "-o", "name")
-	taints := s.kubectlRun(t, "", "get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.taints}{\"\\n\"}{end}")
-	if len(strings.Fields(zone)) != 1 || !strings.Contains(taints, `"key":"dedicated"`) {
-		t.Errorf("labels/taints not applied: zone=b nodes %q; taints:\n%s", zone, taints)
-	}
-	if rr := s.run(t, "reset", "--all", "-i", path); rr.code != 0 {
-		t.Fatalf("reset: exit %d\n%s%s", rr.code, rr.stdout, rr.stderr)
-	}
-	for _, h := range s.hosts[:3] {
-		added, removed := diffLines(s.preInstall[h], s.mustSSH(t, h, hostStateScript))
 		if len(added)+len(removed) > 0 {
 			t.Errorf("host %s is not back to its pre-install state:\n  left behind: %v\n  missing: %v", h, added, removed)
 		}

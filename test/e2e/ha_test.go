@@ -31,7 +31,9 @@ func TestHAFailover(t *testing.T) {
 	}
 	masters, edge, worker, extra := lab[:3], lab[3], lab[4], lab[5]
 	vip := lab[0][:strings.LastIndex(lab[0], ".")] + ".100"
-	hostLines := fmt.Sprintf("  - {address: %s, role: master}\n  - {address: %s, role: master}\n  - {address: %s, role: master}\n  - {address: %s, role: edge}\n  - {address: %s, role: worker}\n",
+	// The inventory's labels and taints ride along (a label on a master, a taint on the worker).
+	hostLines := fmt.Sprintf("  - {address: %s, role: master}\n  - {address: %s, role: master, labels: {zone: b}}\n  - {address: %s, role: master}\n  - {address: %s, role: edge}\n"+
+		"  - {address: %s, role: worker, taints: [{key: dedicated, value: batch, effect: NoSchedule}]}\n",
 		masters[0], masters[1], masters[2], edge, worker)
 	clusterExtra := fmt.Sprintf("  vip: {address: %s}\n", vip)
 	path := s.inventoryFile(t, "e2e-ha", "e2e", clusterExtra, hostLines)
@@ -56,7 +58,16 @@ func TestHAFailover(t *testing.T) {
 		t.Fatalf("up (3 masters + edge + worker, VIP %s): exit %d\n%s\n%s", vip, r.code, tail(r.stdout, 40), r.stderr)
 	}
 	s.collectSecrets(t)
+	// The certificate key went to the joining masters only, and no join
+	// information or token is left anywhere.
+	checkCertificateKeyOnMastersOnly(t, s, masters[1], worker)
+	stepNoLeftovers(t, s)
 	s.waitReady(t, 5)
+	zone := s.kubectlRun(t, "", "get", "nodes", "-l", "zone=b", "-o", "name")
+	taints := s.kubectlRun(t, "", "get", "nodes", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.taints}{\"\\n\"}{end}")
+	if len(strings.Fields(zone)) != 1 || !strings.Contains(taints, `"key":"dedicated"`) {
+		t.Errorf("inventory labels/taints not applied: zone=b nodes %q; taints:\n%s", zone, taints)
+	}
 	if kc, err := os.ReadFile(s.kubeconfig); err != nil || !strings.Contains(string(kc), "server: https://"+vip+":6443") {
 		t.Fatalf("the kubeconfig does not point at the VIP %s: %v\n%s", vip, err, kc)
 	}
