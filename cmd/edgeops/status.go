@@ -187,6 +187,8 @@ func edgeColumn(h phases.Health) string {
 
 func lockColumn(h phases.Health) string {
 	switch {
+	case !h.Reachable:
+		return "-"
 	case h.Lock == nil:
 		return "free"
 	case h.Lock.Held:

@@ -36,9 +36,8 @@ type statusPhase struct{ view *statusView }
 func (statusPhase) Title() string          { return "status" }
 func (statusPhase) Hosts(s *State) []*Host { return s.Healthy() }
 
-// Prepare picks the leader (another master of the cluster when the first
-// one is down) and asks its API server for the nodes, once: status reports
-// an API server that does not answer rather than waiting for it.
+// Prepare picks the leader: another master of the cluster when the first
+// one is down.
 func (p statusPhase) Prepare(ctx context.Context, s *State) error {
 	l, _ := s.chooseLeader()
 	cv := clusterView{leader: l, caHashes: map[string]bool{}}
@@ -50,9 +49,6 @@ func (p statusPhase) Prepare(ctx context.Context, s *State) error {
 			}
 		}
 		cv.installed = l.Facts.AdminConf
-		if cv.installed {
-			cv.nodes, cv.apiErr = listNodes(ctx, l)
-		}
 	}
 	p.view.mu.Lock()
 	p.view.cluster = cv
@@ -60,7 +56,19 @@ func (p statusPhase) Prepare(ctx context.Context, s *State) error {
 	return nil
 }
 
+// Run probes h; on the leader it also asks the API server for the nodes,
+// once (while the other hosts are probed): status reports an API server
+// that does not answer rather than waiting for it.
 func (p statusPhase) Run(ctx context.Context, s *State, h *Host) error {
+	p.view.mu.Lock()
+	askAPI := h == p.view.cluster.leader && p.view.cluster.installed
+	p.view.mu.Unlock()
+	if askAPI {
+		nodes, err := listNodes(ctx, h)
+		p.view.mu.Lock()
+		p.view.cluster.nodes, p.view.cluster.apiErr = nodes, err
+		p.view.mu.Unlock()
+	}
 	pr, err := probeHost(ctx, h)
 	if err != nil {
 		return err

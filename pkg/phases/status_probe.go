@@ -74,18 +74,20 @@ type probe struct {
 }
 
 // statusScript reads, changing nothing, what status needs beyond the
-// facts: units, versions, the lock, and each edge component's local
-// /status (plain HTTP/1.0 over bash's /dev/tcp: no curl needed; the raw
-// answer comes back base64-encoded and is parsed here).
-func statusScript() string {
+// facts: units, versions, the lock, and the local /status of the given
+// components (plain HTTP/1.0 over bash's /dev/tcp: no curl needed; the raw
+// answer comes back base64-encoded and is parsed here). It starts few
+// processes: a loaded host runs it slowly enough as it is.
+func statusScript(endpoints []string) string {
 	var b strings.Builder
 	b.WriteString(`set -u
 export PATH="$PATH:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-`)
+systemctl show -p Id -p LoadState -p ActiveState -p SubState`)
 	for _, u := range probedUnits() {
-		fmt.Fprintf(&b, "systemctl show -p LoadState -p ActiveState -p SubState %s.service 2>/dev/null | sed 's/^/unit.%s./'\n", u, u)
+		b.WriteString(" " + u + ".service")
 	}
-	fmt.Fprintf(&b, `command -v kubelet >/dev/null 2>&1 && echo "kubeletversion=$(kubelet --version 2>/dev/null)"
+	fmt.Fprintf(&b, ` 2>/dev/null | sed 's/^/unit:/'
+command -v kubelet >/dev/null 2>&1 && echo "kubeletversion=$(kubelet --version 2>/dev/null)"
 command -v containerd >/dev/null 2>&1 && echo "containerdversion=$(containerd --version 2>/dev/null)"
 f=%s
 if [ -f "$f" ]; then
@@ -94,16 +96,17 @@ if [ -f "$f" ]; then
   echo "lockborn=$(stat -c %%W "$f" 2>/dev/null || echo 0)"
 fi
 pgrep -x %s >/dev/null 2>&1 && echo agentbusy=1
-if command -v bash >/dev/null 2>&1; then
 `, quote(LockPath), agentProcess)
-	for _, u := range probedUnits() {
+	if len(endpoints) == 0 {
+		b.WriteString("exit 0\n")
+		return b.String()
+	}
+	b.WriteString("if command -v bash >/dev/null 2>&1; then\n")
+	for _, u := range endpoints {
 		addr := healthAddress(u)
-		if addr == "" {
-			continue
-		}
 		host, port, _ := strings.Cut(addr, ":")
 		get := fmt.Sprintf(`exec 3<>/dev/tcp/%s/%s && printf 'GET /status HTTP/1.0\r\nHost: %s\r\n\r\n' >&3 && cat <&3`, host, port, addr)
-		fmt.Fprintf(&b, "  echo \"http.%s=$(timeout 3 bash -c %s 2>/dev/null | base64 | tr -d '\\n')\"\n", u, quote(get))
+		fmt.Fprintf(&b, "  echo \"http.%s=$(timeout 3 bash -c %s 2>/dev/null | base64 -w0)\"\n", u, quote(get))
 	}
 	b.WriteString("else echo nobash=1; fi\nexit 0\n")
 	return b.String()
@@ -114,29 +117,18 @@ func parseProbe(out string) (probe, error) {
 	p := probe{Units: map[string]unitState{}, HTTP: map[string]httpAnswer{}}
 	sc := bufio.NewScanner(strings.NewReader(out))
 	sc.Buffer(make([]byte, 64*1024), 4*1024*1024)
-	sawUnit := false
+	var units unitBlocks
 	for sc.Scan() {
-		k, v, ok := strings.Cut(strings.TrimSpace(sc.Text()), "=")
+		line := strings.TrimSpace(sc.Text())
+		if rest, ok := strings.CutPrefix(line, "unit:"); ok {
+			units.line(rest)
+			continue
+		}
+		k, v, ok := strings.Cut(line, "=")
 		if !ok {
 			continue
 		}
 		switch {
-		case strings.HasPrefix(k, "unit."):
-			name, prop, ok := strings.Cut(strings.TrimPrefix(k, "unit."), ".")
-			if !ok {
-				continue
-			}
-			u := p.Units[name]
-			switch prop {
-			case "LoadState":
-				u.Load = v
-			case "ActiveState":
-				u.Active = v
-			case "SubState":
-				u.Sub = v
-			}
-			p.Units[name] = u
-			sawUnit = true
 		case strings.HasPrefix(k, "http."):
 			p.HTTP[strings.TrimPrefix(k, "http.")] = parseHTTPAnswer(v)
 		case k == "kubeletversion":
@@ -164,10 +156,48 @@ func parseProbe(out string) (probe, error) {
 	if err := sc.Err(); err != nil {
 		return p, fmt.Errorf("status: read the output: %w", err)
 	}
-	if !sawUnit {
+	units.flush()
+	if len(units.done) == 0 {
 		return p, fmt.Errorf("status: systemctl told nothing about the units (is systemd running on the host?)")
 	}
+	p.Units = units.done
 	return p, nil
+}
+
+// unitBlocks reads `systemctl show` for several units: one block of
+// Key=value lines per unit, blocks separated by an empty line.
+type unitBlocks struct {
+	id   string
+	cur  unitState
+	done map[string]unitState // by short name (kubelet, edge-proxy)
+}
+
+func (u *unitBlocks) line(l string) {
+	k, v, ok := strings.Cut(l, "=")
+	if !ok {
+		u.flush()
+		return
+	}
+	switch k {
+	case "Id":
+		u.id = strings.TrimSuffix(v, ".service")
+	case "LoadState":
+		u.cur.Load = v
+	case "ActiveState":
+		u.cur.Active = v
+	case "SubState":
+		u.cur.Sub = v
+	}
+}
+
+func (u *unitBlocks) flush() {
+	if u.id != "" {
+		if u.done == nil {
+			u.done = map[string]unitState{}
+		}
+		u.done[u.id] = u.cur
+	}
+	u.id, u.cur = "", unitState{}
 }
 
 // versionWord picks the first word starting with prefix ("Kubernetes
@@ -211,11 +241,29 @@ func bodyLine(body []byte) string {
 	return s
 }
 
-// probeHost runs statusScript on h.
+// probeHost runs statusScript on h. Only the endpoints the facts found
+// listening are asked; the others are known not to answer.
 func probeHost(ctx context.Context, h *Host) (probe, error) {
-	out, err := h.Remote.Run(ctx, statusScript(), nil)
+	var ask, silent []string
+	for _, u := range probedUnits() {
+		addr := healthAddress(u)
+		if addr == "" {
+			continue
+		}
+		_, port, _ := strings.Cut(addr, ":")
+		if n, err := strconv.Atoi(port); err == nil && h.Facts.ListeningPorts[n] {
+			ask = append(ask, u)
+		} else {
+			silent = append(silent, u)
+		}
+	}
+	out, err := h.Remote.Run(ctx, statusScript(ask), nil)
 	if err != nil {
 		return probe{}, err
 	}
-	return parseProbe(string(out))
+	p, err := parseProbe(string(out))
+	for _, u := range silent {
+		p.HTTP[u] = httpAnswer{Err: "nothing listens on " + healthAddress(u)}
+	}
+	return p, err
 }
