@@ -33,7 +33,7 @@ It changes nothing and takes no lock. Exit status 0 only when every host is
 well; otherwise 3 (some hosts are well) or 1 (none is), and each problem is
 named with its host and what to do.`,
 		Example: `  edgeops status -i hosts.yaml
-  edgeops status -i hosts.yaml --output json | jq 'select(.event=="status") | .status'`,
+  edgeops status -i hosts.yaml --output json | jq 'select(.event=="status") | .health'`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			inv, err := loadInventory(g, invPath)
@@ -77,14 +77,15 @@ named with its host and what to do.`,
 }
 
 // statusEvent is status's per-host JSON line: the usual event fields and
-// the host's Health under "status".
+// the host's Health under "health" (not "status": the final error line
+// already has a string of that name).
 type statusEvent struct {
 	Time    time.Time     `json:"time"`
 	Host    string        `json:"host"`
 	Phase   string        `json:"phase"`
 	Event   string        `json:"event"`
 	Message string        `json:"message"`
-	Status  phases.Health `json:"status"`
+	Health  phases.Health `json:"health"`
 }
 
 func writeStatusJSON(w io.Writer, health []phases.Health, now time.Time) {
@@ -94,7 +95,7 @@ func writeStatusJSON(w io.Writer, health []phases.Health, now time.Time) {
 		if !h.OK {
 			msg = problemList(h)
 		}
-		_ = enc.Encode(statusEvent{Time: now, Host: h.Host, Phase: "status", Event: "status", Message: msg, Status: h})
+		_ = enc.Encode(statusEvent{Time: now, Host: h.Host, Phase: "status", Event: "status", Message: msg, Health: h})
 	}
 }
 

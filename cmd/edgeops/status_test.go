@@ -95,12 +95,12 @@ func TestStatusJSON(t *testing.T) {
 		Host    string        `json:"host"`
 		Event   string        `json:"event"`
 		Message string        `json:"message"`
-		Status  phases.Health `json:"status"`
+		Health  phases.Health `json:"health"`
 	}
 	if err := json.Unmarshal([]byte(lines[1]), &e); err != nil {
 		t.Fatal(err)
 	}
-	if e.Host != "10.0.0.2" || e.Event != "status" || !e.Time.Equal(now) || e.Status.OK || e.Status.Components[2].State != "inactive (dead)" ||
+	if e.Host != "10.0.0.2" || e.Event != "status" || !e.Time.Equal(now) || e.Health.OK || e.Health.Components[2].State != "inactive (dead)" ||
 		e.Message != "edge-proxy: edge-proxy.service is inactive (dead)" {
 		t.Errorf("event = %+v", e)
 	}

@@ -25,7 +25,7 @@ const (
 )
 
 // Health is what `edgeops status` found on one host. Its JSON form is
-// the "status" field of the command's per-host JSON event.
+// the "health" field of the command's per-host JSON event.
 type Health struct {
 	Host      string `json:"host"`
 	Name      string `json:"name,omitempty"`

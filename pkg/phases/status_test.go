@@ -212,7 +212,10 @@ func TestAssess(t *testing.T) {
 		{name: "worker: no edge components", role: worker, facts: member, probe: healthyProbe(), cluster: cluster, wantOK: true, wantCluster: MemberYes, wantNode: NodeReady,
 			wantComponent: []string{"kubelet", "containerd"}},
 		{name: "enableEdge false: edge components not expected", role: edge, facts: member, cluster: cluster, noEdge: true, wantOK: true, wantCluster: MemberYes, wantNode: NodeReady,
-			probe:         with(func(p *probe) { p.Units[unitEdgeProxy] = unitState{"not-found", "inactive", "dead"}; delete(p.HTTP, unitEdgeProxy) }),
+			probe: with(func(p *probe) {
+				p.Units[unitEdgeProxy] = unitState{"not-found", "inactive", "dead"}
+				delete(p.HTTP, unitEdgeProxy)
+			}),
 			wantComponent: []string{"kubelet", "containerd"}},
 		{name: "edge-proxy stopped", role: edge, facts: member, cluster: cluster, wantCluster: MemberYes, wantNode: NodeReady,
 			probe:        with(func(p *probe) { p.Units[unitEdgeProxy] = unitState{"loaded", "inactive", "dead"} }),
@@ -236,8 +239,8 @@ func TestAssess(t *testing.T) {
 		{name: "no bash: units only", role: edge, facts: member, cluster: cluster, wantOK: true, wantCluster: MemberYes, wantNode: NodeReady,
 			probe: with(func(p *probe) { p.NoBash = true; p.HTTP = map[string]httpAnswer{} })},
 		{name: "kubelet failed, node NotReady", role: edge, facts: Facts{Hostname: "n3", KubeletConf: true, KubeadmFiles: true, KubeletCAHash: "ca1"}, cluster: cluster,
-			probe:        with(func(p *probe) { p.Units[unitKubelet] = unitState{"loaded", "failed", "failed"} }),
-			wantCluster:  MemberYes, wantNode: NodeNotReady,
+			probe:       with(func(p *probe) { p.Units[unitKubelet] = unitState{"loaded", "failed", "failed"} }),
+			wantCluster: MemberYes, wantNode: NodeNotReady,
 			wantProblems: []string{"node", "kubelet"},
 			check: func(t *testing.T, h Health) {
 				if !strings.Contains(h.Problems[0].Message, "Kubelet stopped posting") {
@@ -276,10 +279,12 @@ func TestAssess(t *testing.T) {
 			cluster:     clusterView{reached: true, installed: true, caHashes: map[string]bool{"ca1": true}, apiErr: errors.New("connection refused")},
 			wantCluster: MemberYes, wantNode: NodeUnknown, wantProblems: []string{"cluster"}},
 		{name: "another node while the API server is down", role: edge, facts: member, probe: healthyProbe(),
-			cluster:     clusterView{reached: true, installed: true, caHashes: map[string]bool{"ca1": true}, apiErr: errors.New("connection refused")},
-			wantOK:      true, wantCluster: MemberYes, wantNode: NodeUnknown},
+			cluster: clusterView{reached: true, installed: true, caHashes: map[string]bool{"ca1": true}, apiErr: errors.New("connection refused")},
+			wantOK:  true, wantCluster: MemberYes, wantNode: NodeUnknown},
 		{name: "a live run's lock", role: edge, facts: member, cluster: cluster, wantCluster: MemberYes, wantNode: NodeReady, wantProblems: []string{"lock"},
-			probe: with(func(p *probe) { p.LockOwner, p.LockAge, p.LockSince = "edgeops/box/1/aa", 3*time.Second, time.Unix(1796470111, 0) }),
+			probe: with(func(p *probe) {
+				p.LockOwner, p.LockAge, p.LockSince = "edgeops/box/1/aa", 3*time.Second, time.Unix(1796470111, 0)
+			}),
 			check: func(t *testing.T, h Health) {
 				if h.Lock == nil || !h.Lock.Held || h.Lock.Since == nil || !strings.Contains(h.Problems[0].Message, "edgeops/box/1/aa") {
 					t.Errorf("lock = %+v, problems %+v", h.Lock, h.Problems)
