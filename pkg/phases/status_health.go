@@ -226,7 +226,11 @@ func membership(in assessInput) (string, *Problem) {
 			}
 			where += ")"
 		}
-		return MemberForeign, &Problem{Component: "cluster", Message: "belongs to another cluster" + where + "; up leaves it alone",
+		what := "belongs to another cluster"
+		if !cv.installed {
+			what = "belongs to a cluster, but the leader has none"
+		}
+		return MemberForeign, &Problem{Component: "cluster", Message: what + where + "; up leaves it alone",
 			Fix: fmt.Sprintf("if it should join this cluster, wipe it with `edgeops reset --host %s`, then run `edgeops up`", addr)}
 	}
 	if !f.KubeletConf {
