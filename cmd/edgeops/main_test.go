@@ -153,7 +153,7 @@ func TestBrokenInventoriesExit2(t *testing.T) {
 		{"identity files", strings.Replace(good, "[id_ed25519]", "[nokey, open_key]", 1), []string{"ssh.identityFiles[0]", "ssh.identityFiles[1]"}},
 		{"plain-text secret", strings.Replace(good, "  port:", "  password: hunter2\n  port:", 1), []string{"ssh.password"}},
 	}
-	commands := [][]string{{"up"}, {"plan"}, {"kubeconfig"}, {"validate"}, {"reset", "--all"}, {"add-node", "--host", "127.0.0.1"}}
+	commands := [][]string{{"up"}, {"plan"}, {"status"}, {"kubeconfig"}, {"validate"}, {"reset", "--all"}, {"add-node", "--host", "127.0.0.1"}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := ws.write(t, strings.ReplaceAll(tt.name, " ", "_")+".yaml", tt.text)
@@ -293,7 +293,7 @@ func TestWorkingCommands(t *testing.T) {
 		}
 	}
 	// Every command's help has examples.
-	for _, c := range []string{"up", "add-node", "reset", "plan", "kubeconfig", "validate", "version", "completion", "help"} {
+	for _, c := range []string{"up", "add-node", "reset", "plan", "status", "kubeconfig", "validate", "version", "completion", "help"} {
 		r := runBinary(t, bin, ws.env, c, "--help")
 		if r.code != 0 || !strings.Contains(r.stdout, "Examples:") {
 			t.Errorf("%s --help: exit %d, no Examples section:\n%s", c, r.code, r.stdout)

@@ -97,6 +97,7 @@ edge nodes. Exit status: 0 ok, 1 failure, 2 configuration or usage error
 		newAddNodeCmd(g),
 		newResetCmd(g),
 		newPlanCmd(g),
+		newStatusCmd(g),
 		newKubeconfigCmd(g),
 		newValidateCmd(g),
 		newVersionCmd(g),

@@ -244,13 +244,14 @@ func TestDeadLocalRun(t *testing.T) {
 func TestParseNodes(t *testing.T) {
 	data := []byte(`{"items":[
  {"metadata":{"name":"m1"},"status":{"conditions":[{"type":"MemoryPressure","status":"False"},{"type":"Ready","status":"True"}],"addresses":[{"type":"InternalIP","address":"172.28.30.11"},{"type":"Hostname","address":"m1"}]}},
- {"metadata":{"name":"e1"},"status":{"conditions":[{"type":"Ready","status":"False"}]}},
+ {"metadata":{"name":"e1"},"status":{"conditions":[{"type":"Ready","status":"False","message":"Kubelet stopped posting node status."}],"nodeInfo":{"kubeletVersion":"v1.37.2","containerRuntimeVersion":"containerd://2.1.4"}}},
  {"metadata":{"name":"e2"},"status":{}}]}`)
 	nodes, err := parseNodes(data)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]nodeStatus{"m1": {"m1", true, "172.28.30.11"}, "e1": {Name: "e1"}, "e2": {Name: "e2"}}
+	want := map[string]nodeStatus{"m1": {Name: "m1", Ready: true, IP: "172.28.30.11"},
+		"e1": {Name: "e1", ReadyMessage: "Kubelet stopped posting node status.", KubeletVersion: "v1.37.2", RuntimeVersion: "containerd://2.1.4"}, "e2": {Name: "e2"}}
 	if len(nodes) != len(want) {
 		t.Fatalf("nodes = %v", nodes)
 	}

@@ -11,6 +11,11 @@ type nodeStatus struct {
 	Name  string
 	Ready bool
 	IP    string
+	// ReadyMessage says why a node is not Ready; the versions are the
+	// running kubelet's and container runtime's (status shows them).
+	ReadyMessage   string
+	KubeletVersion string
+	RuntimeVersion string // "containerd://2.1.4"
 }
 
 // kubectlCmd runs kubectl on a master with the admin kubeconfig.
@@ -27,13 +32,18 @@ func parseNodes(data []byte) (map[string]nodeStatus, error) {
 			} `json:"metadata"`
 			Status struct {
 				Conditions []struct {
-					Type   string `json:"type"`
-					Status string `json:"status"`
+					Type    string `json:"type"`
+					Status  string `json:"status"`
+					Message string `json:"message"`
 				} `json:"conditions"`
 				Addresses []struct {
 					Type    string `json:"type"`
 					Address string `json:"address"`
 				} `json:"addresses"`
+				NodeInfo struct {
+					KubeletVersion          string `json:"kubeletVersion"`
+					ContainerRuntimeVersion string `json:"containerRuntimeVersion"`
+				} `json:"nodeInfo"`
 			} `json:"status"`
 		} `json:"items"`
 	}
@@ -42,10 +52,11 @@ func parseNodes(data []byte) (map[string]nodeStatus, error) {
 	}
 	nodes := map[string]nodeStatus{}
 	for _, it := range list.Items {
-		n := nodeStatus{Name: it.Metadata.Name}
+		n := nodeStatus{Name: it.Metadata.Name, KubeletVersion: it.Status.NodeInfo.KubeletVersion, RuntimeVersion: it.Status.NodeInfo.ContainerRuntimeVersion}
 		for _, c := range it.Status.Conditions {
 			if c.Type == "Ready" {
 				n.Ready = c.Status == "True"
+				n.ReadyMessage = c.Message
 			}
 		}
 		for _, a := range it.Status.Addresses {

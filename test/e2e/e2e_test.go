@@ -37,6 +37,7 @@ func TestEdgeops(t *testing.T) {
 		{"API outage on a leader without the marker: refused, nothing lost", stepAPIOutage},
 		{"a host of another cluster is refused and untouched", stepForeignHost},
 		{"add-node the 4th host", stepAddNode},
+		{"status: well, a stopped edge-proxy, a killed host", func(t *testing.T, s *suite) { checkStatus(t, s, s.inv4) }},
 		{"host killed mid-join, then completed", stepKilledMidJoin},
 		{"reset all back to pre-install state", stepReset},
 		{"a cluster made by hand is adopted, then reset clean", stepAdoptHandMade},
