@@ -58,7 +58,7 @@ func (c *controlCheck) Prepare(ctx context.Context, s *State) error {
 			}
 		}
 		if len(need) > 0 {
-			return fmt.Errorf("the leader %s has no cluster yet and init is not part of this run, but %s need one: "+
+			return fmt.Errorf("the leader %s has no cluster yet and init is not part of this run, but these phases need one: %s; "+
 				"run `edgeops up phase init` first, or do not skip init; nothing was changed", l.Addr(), strings.Join(need, ", "))
 		}
 	}
