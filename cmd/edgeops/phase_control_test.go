@@ -38,7 +38,7 @@ func TestPhaseHelpFromTheList(t *testing.T) {
 			t.Errorf("up phase --help lacks the subcommand %q:\n%s", n, phase.stdout)
 		}
 	}
-	for _, n := range []string{"connect", "lock", "facts", "decide", "join-info"} {
+	for _, n := range []string{"connect", "lock", "facts", "decide", "join-info", "labels"} {
 		if r := runBinary(t, bin, ws.env, "up", "phase", n, "--help"); strings.Contains(r.stdout, "edgeops up phase "+n+" [flags]") {
 			t.Errorf("up phase %s is a subcommand; it must not run alone", n)
 		}
@@ -71,6 +71,7 @@ func TestPhaseSelectionErrorsExit2(t *testing.T) {
 		{[]string{"up", "-i", path, "--skip-phases", "stage,bogus"}, []string{`--skip-phases: unknown phase "bogus"`, validSkip}},
 		{[]string{"up", "-i", path, "--skip-phases", "lock"}, []string{`phase "lock" always runs`, "cannot be skipped or run alone", validSkip}},
 		{[]string{"up", "-i", path, "--skip-phases", "join-info"}, []string{"join-masters needs it"}},
+		{[]string{"up", "-i", path, "--skip-phases", "labels"}, []string{"init needs it (labels runs whenever init does)"}},
 		{[]string{"up", "phase", "bogus", "-i", path}, []string{`unknown phase "bogus"`, validUp}},
 		{[]string{"up", "phase", "decide", "-i", path}, []string{`phase "decide" always runs`, validUp}},
 		{[]string{"up", "phase", "join-info", "-i", path}, []string{"runs only with the phases that need it (join-masters, join-nodes)"}},

@@ -132,8 +132,8 @@ func Select(list []Phase, sel Selection) ([]Phase, error) {
 			}
 			for _, n := range needsOf(p) {
 				if n := strings.ReplaceAll(n, " ", "-"); !run[n] {
-					return nil, &SelectionError{fmt.Sprintf("--skip-phases %s: %s needs it (%s runs whenever %s does); skip %s too, or keep %s",
-						n, Name(p), n, Name(p), Name(p), n)}
+					return nil, &SelectionError{fmt.Sprintf("--skip-phases %s: %s needs it (%s runs whenever %s does); skip %s too, or keep %s; "+
+						"skippable: %s", n, Name(p), n, Name(p), Name(p), n, strings.Join(Skippable(list), ", "))}
 				}
 			}
 		}

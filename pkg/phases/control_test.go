@@ -40,8 +40,10 @@ func TestPhaseNamesComeFromTheList(t *testing.T) {
 					t.Errorf("plumbing phase %q offered for selection", n)
 				}
 			}
-			if slices.Contains(Selectable(tt.list), "join-info") || !slices.Contains(Skippable(tt.list), "join-info") {
-				t.Errorf("join-info: runs only with the joins (not alone), may be skipped with them")
+			for _, n := range []string{"join-info", "labels"} {
+				if slices.Contains(Selectable(tt.list), n) || !slices.Contains(Skippable(tt.list), n) {
+					t.Errorf("%s: runs only with the phases that need it (not alone), may be skipped with them", n)
+				}
 			}
 		})
 	}
@@ -78,12 +80,15 @@ func TestSelect(t *testing.T) {
 	}{
 		{"nothing selected: the list itself", Selection{}, all, ""},
 		{"stage alone, after preflight", Selection{Only: "stage"}, append(slices.Clone(plumbing), "preflight", "stage"), ""},
-		{"a join brings join info", Selection{Only: "join-nodes"}, append(slices.Clone(plumbing), "preflight", "join info", "join nodes"), ""},
+		{"a join brings join info and labels", Selection{Only: "join-nodes"}, append(slices.Clone(plumbing), "preflight", "join info", "join nodes", "labels"), ""},
+		{"init brings labels", Selection{Only: "init"}, append(slices.Clone(plumbing), "preflight", "init", "labels"), ""},
 		{"a phase that changes nothing runs without preflight", Selection{Only: "kubeconfig"}, append(slices.Clone(plumbing), "kubeconfig"), ""},
 		{"preflight alone", Selection{Only: "preflight"}, append(slices.Clone(plumbing), "preflight"), ""},
 		{"skip stage", Selection{Skip: []string{"stage"}}, without("stage"), ""},
-		{"skip several, spaces tolerated", Selection{Skip: []string{"labels", " ready"}}, without("labels", "ready"), ""},
+		{"skip several, spaces tolerated", Selection{Skip: []string{"kubeconfig", " ready"}}, without("kubeconfig", "ready"), ""},
 		{"skip the joins with their join info", Selection{Skip: []string{"join-info", "join-masters", "join-nodes"}}, without("join info", "join masters", "join nodes"), ""},
+		{"labels skipped while hosts are made: they would stay unlabelled", Selection{Skip: []string{"labels"}}, nil, "--skip-phases labels: init needs it (labels runs whenever init does)"},
+		{"labels alone", Selection{Only: "labels"}, nil, `phase "labels" runs only with the phases that need it (init, finish-init, join-masters, join-nodes)`},
 		{"unknown phase", Selection{Only: "stag"}, nil, `unknown phase "stag"; valid: preflight, stage, reset-half-joined, init,`},
 		{"unknown skip", Selection{Skip: []string{"bogus"}}, nil, `--skip-phases: unknown phase "bogus"; valid: preflight, stage,`},
 		{"plumbing alone", Selection{Only: "connect"}, nil, `phase "connect" always runs`},
@@ -373,19 +378,26 @@ func TestPhaseControlScenarios(t *testing.T) {
 				}
 				assertUntouched(t, lab.hosts[1])
 			}},
-		{"skip labels and ready: the cluster is made, those are reported left", []inventory.Role{master, edge},
-			nil,
-			func(t *testing.T, lab *fakeLab) {
+		{"join-nodes alone labels the hosts it joined (a later up finds them done)", []inventory.Role{master, edge},
+			func(lab *fakeLab) {
+				clusterUp(lab, true)
+				lab.hosts[1].wipe()
+				lab.hosts[1].files[EdgeadmPath] = []byte("x")
 				lab.inv.Hosts[1].Labels = map[string]string{"site": "a"}
-				s, list, err := lab.runSelected(t, Selection{Skip: []string{"labels", "ready"}})
+			},
+			func(t *testing.T, lab *fakeLab) {
+				if _, _, err := lab.runSelected(t, Selection{Only: "stage"}); err != nil {
+					t.Fatal(err)
+				}
+				s, list, err := lab.runSelected(t, Selection{Only: "join-nodes"})
 				if err != nil {
 					t.Fatal(err)
 				}
-				if lab.hosts[0].ran("label node") {
-					t.Errorf("labels ran although skipped")
+				if !lab.hosts[0].ran("label node n2 --overwrite node-role.kubernetes.io/edge= site=a") {
+					t.Errorf("the joined node was not labelled: %q", lab.hosts[0].commands())
 				}
 				rows := PartialRows(s, list, Rows(s, "failed"))
-				if rows[1].Status != "joined" || !strings.Contains(rows[1].Detail, "still to run: labels, ready") {
+				if rows[1].Status != "joined" || !strings.Contains(rows[1].Detail, "still to run: ready") {
 					t.Errorf("edge row %+v", rows[1])
 				}
 			}},

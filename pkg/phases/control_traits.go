@@ -44,8 +44,17 @@ func (preflightPhase) readOnly()  {}
 func (kubeconfigPhase) readOnly() {}
 func (readyPhase) readOnly()      {}
 
-func (joinInfoPhase) helper()       {}
-func (joinPhase) needs() []string   { return []string{joinInfoPhase{}.Title()} }
+// labels applies to the hosts initialised or joined in the same run only
+// (a later run finds them done and leaves them alone): it goes with them.
+func (joinInfoPhase) helper() {}
+func (labelPhase) helper()    {}
+
+func (joinPhase) needs() []string {
+	return []string{joinInfoPhase{}.Title(), labelPhase{}.Title()}
+}
+func (initPhase) needs() []string       { return []string{labelPhase{}.Title()} }
+func (finishInitPhase) needs() []string { return []string{labelPhase{}.Title()} }
+
 func (cleanPhase) usesStaged()      {}
 func (initPhase) usesStaged()       {}
 func (finishInitPhase) usesStaged() {}
@@ -80,7 +89,9 @@ func (p joinPhase) Description() string {
 	}
 	return "edgeadm join on the edge and worker hosts, in parallel"
 }
-func (labelPhase) Description() string { return "apply the inventory's node labels and taints" }
+func (labelPhase) Description() string {
+	return "apply the inventory's node labels and taints (runs with init and the joins)"
+}
 func (kubeconfigPhase) Description() string {
 	return "write the admin kubeconfig beside the inventory (0600)"
 }
