@@ -14,7 +14,9 @@ import (
 
 // Name is the phase's command-line name: its title in kebab case
 // ("join masters" -> "join-masters").
-func Name(p Phase) string { return strings.ReplaceAll(strings.ToLower(p.Title()), " ", "-") }
+func Name(p Phase) string { return kebab(p.Title()) }
+
+func kebab(title string) string { return strings.ReplaceAll(strings.ToLower(title), " ", "-") }
 
 // PhaseInfo describes one phase of a list for --help.
 type PhaseInfo struct {
@@ -36,9 +38,7 @@ func Describe(list []Phase) []PhaseInfo {
 		if d, ok := p.(Describer); ok {
 			info.Description = d.Description()
 		}
-		for _, n := range needsOf(p) {
-			info.Needs = append(info.Needs, strings.ReplaceAll(n, " ", "-"))
-		}
+		info.Needs = needsOf(p)
 		out = append(out, info)
 	}
 	return out
@@ -83,7 +83,7 @@ type SelectionError struct{ Msg string }
 func (e *SelectionError) Error() string { return e.Msg }
 
 // Select applies sel to list. Plumbing always runs; a phase that needs
-// another's result brings it along (the joins bring join info); preflight
+// another's result brings it along (the joins bring join info and labels); preflight
 // guards a single phase that changes hosts. A phase left out stays in the
 // list as a skipped marker (its CleanUp still runs: init's join token is
 // deleted even when join info did not run). When phases are left out, a
@@ -109,12 +109,12 @@ func Select(list []Phase, sel Selection) ([]Phase, error) {
 		}
 		run[Name(p)] = true
 		for _, n := range needsOf(p) {
-			run[strings.ReplaceAll(n, " ", "-")] = true
+			run[n] = true
 		}
 		if !isReadOnly(p) {
 			run[Name(preflightPhase{})] = true
 		}
-		why = "not selected (up phase " + sel.Only + ")"
+		why = "not selected (phase " + sel.Only + ")"
 	} else {
 		for _, p := range list {
 			run[Name(p)] = true
@@ -131,7 +131,7 @@ func Select(list []Phase, sel Selection) ([]Phase, error) {
 				continue
 			}
 			for _, n := range needsOf(p) {
-				if n := strings.ReplaceAll(n, " ", "-"); !run[n] {
+				if !run[n] {
 					return nil, &SelectionError{fmt.Sprintf("--skip-phases %s: %s needs it (%s runs whenever %s does); skip %s too, or keep %s; "+
 						"skippable: %s", n, Name(p), n, Name(p), Name(p), n, strings.Join(Skippable(list), ", "))}
 				}
@@ -180,7 +180,7 @@ func lookup(list []Phase, byName map[string]Phase, name string, valid []string, 
 func neededBy(list []Phase, p Phase) []string {
 	var out []string
 	for _, q := range list {
-		if slices.Contains(needsOf(q), p.Title()) {
+		if slices.Contains(needsOf(q), Name(p)) {
 			out = append(out, Name(q))
 		}
 	}

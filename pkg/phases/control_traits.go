@@ -10,7 +10,8 @@ type Describer interface{ Description() string }
 // plumbing phases run in every run: the others act on what they learn.
 type plumbing interface{ plumbing() }
 
-// needer phases cannot run without another phase's result (by title).
+// needer phases must run with others (by title): they need their result
+// (joins: join info's token), or the others finish what they began (labels).
 type needer interface{ needs() []string }
 
 // helper phases only serve the phases that need them: never run alone.
@@ -28,11 +29,17 @@ func isHelper(p Phase) bool   { _, ok := p.(helper); return ok }
 func isReadOnly(p Phase) bool { _, ok := p.(readOnly); return ok }
 func usesStaged(p Phase) bool { _, ok := p.(stagedUser); return ok }
 
+// needsOf names (kebab case) the phases p must run with.
 func needsOf(p Phase) []string {
-	if n, ok := p.(needer); ok {
-		return n.needs()
+	n, ok := p.(needer)
+	if !ok {
+		return nil
 	}
-	return nil
+	var out []string
+	for _, title := range n.needs() {
+		out = append(out, kebab(title))
+	}
+	return out
 }
 
 func (connectPhase) plumbing() {}
