@@ -13,6 +13,7 @@ import (
 func newAddNodeCmd(g *globalOptions) *cobra.Command {
 	var invPath, host, role string
 	var rf runFlags
+	var skip []string
 	cmd := &cobra.Command{
 		Use:   "add-node",
 		Short: "Join one host to the running cluster",
@@ -32,6 +33,11 @@ the role written in the inventory for this host.`,
 			}
 			if role != "" && !validRole(role) {
 				return usageError(fmt.Errorf("add-node: --role %q: expected edge, worker or master", role))
+			}
+			sel := phases.Selection{Skip: skip}
+			list, err := selectPhases(phases.AddNodePhases(), sel)
+			if err != nil {
+				return err
 			}
 			inv, err := loadInventoryToInstall(g, invPath)
 			if err != nil {
@@ -69,8 +75,15 @@ the role written in the inventory for this host.`,
 			// The summary and the exit status are about h.
 			env.cfg.Targets = map[string]bool{h.Address: true}
 			s := phases.NewState(env.cfg, append(othersThan(inv.Masters(), h), h))
-			err = phases.Run(ctx, s, phases.AddNodePhases())
-			return env.finish(s, "add-node", phases.Rows(s, "failed"), err, func() {
+			err = phases.Run(ctx, s, list)
+			rows := phases.Rows(s, "failed")
+			if sel.Partial() {
+				rows = partialRows(s, list, rows, err)
+			}
+			return env.finish(s, "add-node", rows, err, func() {
+				if sel.Partial() {
+					reportPartial(env, s, list, "add-node", inv.File)
+				}
 				if !listed {
 					env.rep.Eventf(h.Address, "", report.EventWarning,
 						"%s is not in %s: add it under hosts: (- address: %s, role: %s) so later runs know it", h.Address, inv.File, h.Address, h.Role)
@@ -80,6 +93,7 @@ the role written in the inventory for this host.`,
 	}
 	addInventoryFlag(cmd, &invPath)
 	rf.add(cmd)
+	addSkipPhasesFlag(cmd, &skip, phases.AddNodePhases())
 	cmd.Flags().StringVar(&host, "host", "", "address of the host to add (listed in the inventory, or new)")
 	cmd.Flags().StringVar(&role, "role", "", "role for the host: edge, worker or master (default: its role in the inventory; required for a host not in it)")
 	_ = cmd.RegisterFlagCompletionFunc("host", hostCompletion(&invPath))

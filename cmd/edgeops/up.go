@@ -33,6 +33,7 @@ func (f *runFlags) add(cmd *cobra.Command) {
 func newUpCmd(g *globalOptions) *cobra.Command {
 	var invPath string
 	var rf runFlags
+	var skip []string
 	cmd := &cobra.Command{
 		Use:   "up",
 		Short: "Create or complete the cluster described by the inventory",
@@ -45,37 +46,60 @@ finishes what is left (a host half-joined to this cluster is reset and
 joined again; a leader whose init was interrupted gets its last phases).
 up never resets a control plane, nor a host of another cluster: it stops
 and names the host; ` + "`edgeops reset --host ADDR`" + ` is the explicit way to wipe one.
-A log of the whole run, secrets redacted, goes to edgeops-logs/ beside the inventory.`,
+A log of the whole run, secrets redacted, goes to edgeops-logs/ beside the inventory.
+
+` + phaseHelp("up", phases.UpPhases()),
 		Example: `  edgeops up -i hosts.yaml
   edgeops up -i examples/ha.yaml --concurrency 20 --timeout 45m
-  edgeops up -i hosts.yaml --output json > up.jsonl`,
+  edgeops up -i hosts.yaml --output json > up.jsonl
+  edgeops up phase stage -i hosts.yaml        # pre-stage the fleet now...
+  edgeops up --skip-phases stage -i hosts.yaml # ...and bring it up later`,
 		Args: noArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			inv, err := loadInventoryToInstall(g, invPath)
-			if err != nil {
-				return err
-			}
-			logSummary(g, cmd.ErrOrStderr(), inv)
-			ctx, cancel := g.runContext(cmd.Context())
-			defer cancel()
-			env, err := newRunEnv(ctx, g, inv, "up", &rf)
-			if err != nil {
-				return err
-			}
-			defer env.close()
-			s := phases.NewState(env.cfg, inv.Hosts)
-			err = phases.Run(ctx, s, phases.UpPhases())
-			return env.finish(s, "up", phases.Rows(s, "failed"), err, func() {
-				if phases.Unchanged(s) {
-					env.rep.Eventf("", "", report.EventInfo, "nothing to do: every host is already as the inventory says; no host was changed")
-				}
-				env.rep.Eventf("", "", report.EventInfo, "kubeconfig: %s (kubectl --kubeconfig %s get nodes)", env.cfg.Kubeconfig, env.cfg.Kubeconfig)
-			})
+			return runUp(cmd, g, invPath, &rf, phases.Selection{Skip: skip})
 		},
 	}
 	addInventoryFlag(cmd, &invPath)
 	rf.add(cmd)
+	addSkipPhasesFlag(cmd, &skip, phases.UpPhases())
+	cmd.AddCommand(newPhaseCmd(g, "up", phases.UpPhases(), runUp))
 	return cmd
+}
+
+// runUp runs up's phases, all of them or those sel picks.
+func runUp(cmd *cobra.Command, g *globalOptions, invPath string, rf *runFlags, sel phases.Selection) error {
+	list, err := selectPhases(phases.UpPhases(), sel)
+	if err != nil {
+		return err
+	}
+	inv, err := loadInventoryToInstall(g, invPath)
+	if err != nil {
+		return err
+	}
+	logSummary(g, cmd.ErrOrStderr(), inv)
+	ctx, cancel := g.runContext(cmd.Context())
+	defer cancel()
+	env, err := newRunEnv(ctx, g, inv, "up", rf)
+	if err != nil {
+		return err
+	}
+	defer env.close()
+	s := phases.NewState(env.cfg, inv.Hosts)
+	err = phases.Run(ctx, s, list)
+	rows := phases.Rows(s, "failed")
+	if sel.Partial() {
+		rows = partialRows(s, list, rows, err)
+	}
+	return env.finish(s, "up", rows, err, func() {
+		if sel.Partial() {
+			reportPartial(env, s, list, "up", inv.File)
+			return
+		}
+		if phases.Unchanged(s) {
+			env.rep.Eventf("", "", report.EventInfo, "nothing to do: every host is already as the inventory says; no host was changed")
+		}
+		env.rep.Eventf("", "", report.EventInfo, "kubeconfig: %s (kubectl --kubeconfig %s get nodes)", env.cfg.Kubeconfig, env.cfg.Kubeconfig)
+	})
 }
 
 // runEnv is what every orchestrating command sets up: the reporter, the run

@@ -33,6 +33,10 @@ func Run(ctx context.Context, s *State, list []Phase) (err error) {
 			stopped = true
 			break
 		}
+		if d, ok := p.(deselected); ok {
+			s.Report.Emit(report.Event{Phase: p.Title(), Event: report.EventSkipped, Message: d.why})
+			continue
+		}
 		if !runPhase(ctx, s, p) {
 			stopped = true
 			break

@@ -28,59 +28,89 @@ func needsEdgeadm(s *State, h *Host) bool {
 	return h == s.Leader() && !h.Facts.Edgeadm && len(withAction(s, func(_ *Host, a action) bool { return a.joins() })) > 0
 }
 
-func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
-	if _, err := h.Remote.Run(ctx, "mkdir -p "+PackagesDir+" && chmod 0700 "+StateDir+" "+PackagesDir, nil); err != nil {
-		return err
-	}
-	type file struct {
-		local, remote string
-		mode          os.FileMode
-	}
-	files := []file{{s.EdgeadmBinary, EdgeadmPath, 0o755}}
+// stagedFile is one file stage puts on a host: a local file, or data
+// written from memory (the package URL when it holds a secret).
+type stagedFile struct {
+	local, remote string
+	data          []byte
+	fromMemory    bool
+	mode          os.FileMode
+}
+
+// stagedDir is a folder stage fills; prune removes what is no longer listed.
+type stagedDir struct {
+	local, remote string
+	names         []string
+	prune         bool
+}
+
+// stagePlan is what stage puts on h. The staged check compares the same
+// list when stage is skipped, so the two cannot drift apart.
+func stagePlan(s *State, h *Host) ([]stagedFile, []stagedDir, error) {
+	files := []stagedFile{{local: s.EdgeadmBinary, remote: EdgeadmPath, mode: 0o755}}
 	// Only a host that installs needs the package; a leader finishing its
 	// init, or only minting join information, needs edgeadm alone.
 	if !packageSource(s.Package).IsURL() && h.Action().installs() {
-		files = append(files, file{s.Package, remotePackage(s.Package), 0o600})
+		files = append(files, stagedFile{local: s.Package, remote: remotePackage(s.Package), mode: 0o600})
 	}
 	c := s.Inventory.Cluster
 	if h == s.Leader() && c.CNIManifest != "" {
-		files = append(files, file{c.CNIManifest, cniManifestPath, 0o600})
+		files = append(files, stagedFile{local: c.CNIManifest, remote: cniManifestPath, mode: 0o600})
 	}
 	if c.ContainerRuntime.RegistryCAFile != "" {
-		files = append(files, file{c.ContainerRuntime.RegistryCAFile, registryCAPath, 0o600})
+		files = append(files, stagedFile{local: c.ContainerRuntime.RegistryCAFile, remote: registryCAPath, mode: 0o600})
 	}
+	var dirs []stagedDir
 	for _, d := range []struct{ local, remote string }{{c.EdgeManifestsDir, edgeManifestsDir}, {c.Kubeadm.PatchesDir, patchesDir}} {
 		if d.local == "" || (d.remote == edgeManifestsDir && h != s.Leader()) {
 			continue
 		}
 		entries, err := os.ReadDir(d.local)
 		if err != nil {
-			return fmt.Errorf("read %s: %w", d.local, err)
+			return nil, nil, fmt.Errorf("read %s: %w", d.local, err)
 		}
-		if _, err := h.Remote.Run(ctx, command("mkdir", "-p", d.remote), nil); err != nil {
-			return err
-		}
-		var names []string
+		dir := stagedDir{local: d.local, remote: d.remote, prune: d.remote == edgeManifestsDir}
 		for _, e := range entries {
 			// Stat follows a symbolic link, as the inventory's check does.
 			if fi, err := os.Stat(filepath.Join(d.local, e.Name())); err == nil && fi.Mode().IsRegular() {
-				files = append(files, file{filepath.Join(d.local, e.Name()), path.Join(d.remote, e.Name()), 0o600})
-				names = append(names, e.Name())
+				files = append(files, stagedFile{local: filepath.Join(d.local, e.Name()), remote: path.Join(d.remote, e.Name()), mode: 0o600})
+				dir.names = append(dir.names, e.Name())
 			}
 		}
-		if d.remote == edgeManifestsDir {
-			if _, err := h.Remote.Run(ctx, pruneCommand(d.remote, names), nil); err != nil {
+		dirs = append(dirs, dir)
+	}
+	if packageSource(s.Package).HasSecret() && h.Action().installs() {
+		files = append(files, stagedFile{data: []byte(s.Package + "\n"), fromMemory: true, remote: packageURLFile, mode: 0o600})
+	}
+	return files, dirs, nil
+}
+
+func (stagePhase) Run(ctx context.Context, s *State, h *Host) error {
+	if _, err := h.Remote.Run(ctx, "mkdir -p "+PackagesDir+" && chmod 0700 "+StateDir+" "+PackagesDir, nil); err != nil {
+		return err
+	}
+	files, dirs, err := stagePlan(s, h)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if _, err := h.Remote.Run(ctx, command("mkdir", "-p", d.remote), nil); err != nil {
+			return err
+		}
+		if d.prune {
+			if _, err := h.Remote.Run(ctx, pruneCommand(d.remote, d.names), nil); err != nil {
 				return fmt.Errorf("remove edge YAML no longer in %s from %s: %w", d.local, d.remote, err)
 			}
 		}
 	}
-	if packageSource(s.Package).HasSecret() && h.Action().installs() {
-		if err := h.Remote.UploadBytes(ctx, []byte(s.Package+"\n"), packageURLFile, 0o600); err != nil {
-			return fmt.Errorf("write the package URL to %s: %w", packageURLFile, err)
-		}
-	}
 	var sent, skipped int
 	for _, f := range files {
+		if f.fromMemory {
+			if err := h.Remote.UploadBytes(ctx, f.data, f.remote, f.mode); err != nil {
+				return fmt.Errorf("write the package URL to %s: %w", f.remote, err)
+			}
+			continue
+		}
 		if err := s.acquireUpload(ctx); err != nil {
 			return err
 		}
