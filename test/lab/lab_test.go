@@ -292,7 +292,10 @@ func TestLab(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// edge adds 80 ms to every packet the host sends: the RTT rises by that much.
+		// edge adds 40 ms to every packet the host sends and 40 ms to every
+		// packet it receives: a round trip from another host rises by 80 ms.
+		// (Not pinged from the slowed host: ping stamps a reply when it reaches
+		// eth0, before the inbound delay in the host's PREROUTING.)
 		if rise := slowed - base; rise < 78*time.Millisecond || rise > 130*time.Millisecond {
 			t.Errorf("slow edge: RTT %v -> %v (rise %v), want a rise of about 80ms", base, slowed, rise)
 		}
@@ -305,6 +308,21 @@ func TestLab(t *testing.T) {
 		if cleared > base+20*time.Millisecond {
 			t.Errorf("slow clear: RTT %v, want back near %v", cleared, base)
 		}
+
+		// The rate holds both ways: 2 MiB take at least 2.1 s at 8 Mbit/s,
+		// to the host (tbf on its veth peer here) and from it (tbf in the host).
+		l.must(ctx, "slow", "2", "5ms/8mbit/0")
+		for _, toHost := range []bool{true, false} {
+			rate, err := l.transferRate(ctx, hostIPs[1], 2<<20, toHost)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rate > 8.8 {
+				t.Errorf("slow 5ms/8mbit/0: %.1f Mbit/s (to the host: %v), want at most 8 Mbit/s and a margin", rate, toHost)
+			}
+			t.Logf("slow 5ms/8mbit/0: %.1f Mbit/s (to the host: %v)", rate, toHost)
+		}
+		l.must(ctx, "slow", "2", "clear")
 	})
 
 	t.Run("users and a bastion chain", func(t *testing.T) {
@@ -365,7 +383,16 @@ func TestLab(t *testing.T) {
 	t.Run("down leaves nothing", func(t *testing.T) {
 		l.must(ctx, "slow", "1", "edge") // down must also undo faults
 		l.must(ctx, "cut", "1")
+		delayers := l.delayerPIDs(t)
+		if len(delayers) != 2 {
+			t.Errorf("slow edge: %d delayers running (%v), want 2 (outbound here, inbound in the host)", len(delayers), delayers)
+		}
 		l.must(ctx, "down")
+		for _, pid := range delayers {
+			if cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); err == nil && bytes.Contains(cmdline, []byte("lab-netem")) {
+				t.Errorf("after down, the delayer %d still runs", pid)
+			}
+		}
 		for _, c := range [][]string{
 			{"docker", "ps", "-aq", "--filter", "label=edgeops.lab=" + testLab},
 			{"docker", "network", "ls", "-q", "--filter", "label=edgeops.lab=" + testLab},
