@@ -30,6 +30,7 @@ func TestEdgeops(t *testing.T) {
 		run  func(*testing.T, *suite)
 	}{
 		{"snapshot pre-install state", snapshotPreInstall},
+		{"up phase stage pre-stages, nothing else; --skip-phases stage refused until then", stepPreStage},
 		{"up 1 master + 2 edges", stepUp},
 		{"no join information or token left after up", stepNoLeftovers},
 		{"workload on edge nodes and cluster DNS", stepWorkload},
