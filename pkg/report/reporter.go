@@ -105,15 +105,15 @@ func (r *Reporter) Emit(e Event) {
 		}
 		return
 	}
+	// On a terminal, wrapped with an indent: a line longer than the
+	// terminal would break the live view's redraw, and reads badly anyway.
+	var w io.Writer = r.o.Out
 	if r.live != nil {
-		// Above the live view, wrapped: a line longer than the terminal
-		// would break the view's redraw.
-		for _, l := range wrap(e.Text(), r.width()) {
-			fmt.Fprintln(r.live, l)
-		}
-		return
+		w = r.live // above the live view
 	}
-	fmt.Fprintln(r.o.Out, e.Text())
+	for _, l := range wrap(e.Text(), r.width()) {
+		fmt.Fprintln(w, l)
+	}
 }
 
 // needsVerbose: remote output lines are shown only with -v; in text, so are
