@@ -300,7 +300,8 @@ func (s *suite) sniff() (stop func()) {
 		defer close(done)
 		for ctx.Err() == nil {
 			var wg sync.WaitGroup
-			for _, h := range s.hosts {
+			// The spare hosts too: the HA test joins them.
+			for _, h := range append(append([]string{}, s.hosts...), s.spare...) {
 				wg.Add(1)
 				go func() { defer wg.Done(); s.readJoinInfo(ctx, h) }()
 			}
