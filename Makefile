@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 export PATH := /usr/local/go/bin:$(PATH)
 
-.PHONY: build test e2e bundle lab-up lab-down demo bench fuzz vet clean
+.PHONY: build test e2e bundle lab-up lab-down demo bench bench-fleet fuzz vet clean
 
 # edgeadm reports the version of the kubeadm it embeds, as kubeadm's release build stamps it.
 KUBE_VERSION = $(shell go list -m -f '{{.Version}}' k8s.io/kubernetes)
@@ -41,6 +41,10 @@ demo:
 
 bench:
 	scripts/bench
+
+# N real sshd hosts (default 200): wall time and peak RSS of plan and up's stage; BENCH_FLEET="50 200" for several sizes.
+bench-fleet:
+	scripts/bench-fleet $(BENCH_FLEET)
 
 clean:
 	rm -rf _output
