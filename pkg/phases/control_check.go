@@ -5,11 +5,11 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-	"os"
 	"slices"
 	"strings"
 	"sync"
+
+	"github.com/edgeops/edgeops/pkg/bundle"
 )
 
 // controlCheck runs right after decide when phase control left phases out.
@@ -173,17 +173,12 @@ func (l *localSums) of(path string) (string, error) {
 	if sum, ok := l.sums[path]; ok {
 		return sum, nil
 	}
-	f, err := os.Open(path)
+	sum, _, err := bundle.FileSHA256(path)
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("read %s: %w", path, err)
-	}
-	l.sums[path] = hex.EncodeToString(h.Sum(nil))
-	return l.sums[path], nil
+	l.sums[path] = sum
+	return sum, nil
 }
 
 func sha256Hex(data []byte) string {
