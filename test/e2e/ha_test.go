@@ -32,9 +32,11 @@ func TestHAFailover(t *testing.T) {
 	}
 	masters, edge, worker, extra := lab[:3], lab[3], lab[4], lab[5]
 	vip := lab[0][:strings.LastIndex(lab[0], ".")] + ".100"
-	// The inventory's labels and taints ride along (a label on a master, a taint on the worker).
-	hostLines := fmt.Sprintf("  - {address: %s, role: master}\n  - {address: %s, role: master, labels: {zone: b}}\n  - {address: %s, role: master}\n  - {address: %s, role: edge}\n"+
-		"  - {address: %s, role: worker, taints: [{key: dedicated, value: batch, effect: NoSchedule}]}\n",
+	// The inventory's labels and taints ride along (a label on a master, a
+	// taint on the edge node: the worker must stay schedulable for the
+	// Deployment rolled out with a master down).
+	hostLines := fmt.Sprintf("  - {address: %s, role: master}\n  - {address: %s, role: master, labels: {zone: b}}\n  - {address: %s, role: master}\n"+
+		"  - {address: %s, role: edge, taints: [{key: dedicated, value: batch, effect: NoSchedule}]}\n  - {address: %s, role: worker}\n",
 		masters[0], masters[1], masters[2], edge, worker)
 	clusterExtra := fmt.Sprintf("  vip: {address: %s}\n", vip)
 	path := s.inventoryFile(t, "e2e-ha", "e2e", clusterExtra, hostLines)
