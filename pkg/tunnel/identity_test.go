@@ -97,6 +97,7 @@ func TestAgentIdentity(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			cert := tt.signer.writeClientPEM(t, t.TempDir(), "client", tt.cert)
+			logStart := len(srv.logs.String())
 			ag := startAgent(t, agentConfig(p, tt.claims, cert, srv.addr), AgentOptions{})
 			defer ag.stop()
 			if tt.wantErr == "" {
@@ -115,7 +116,13 @@ func TestAgentIdentity(t *testing.T) {
 			if !strings.Contains(l.LastError, tt.wantErr) || l.Connected {
 				t.Fatalf("agent status %+v; want lastError containing %q", l, tt.wantErr)
 			}
-			if !hasLine(srv.logs.String(), "refused agent from 127.0.0.1:") || !hasLine(srv.logs.String(), tt.wantLog) {
+			// The agent can see the TLS alert before the server has written its
+			// log line: wait for this case's own refusal line.
+			refusedHere := func() bool {
+				logs := srv.logs.String()[logStart:]
+				return hasLine(logs, "refused agent from 127.0.0.1:") && hasLine(logs, tt.wantLog)
+			}
+			if !waitUntil(5*time.Second, refusedHere) {
 				t.Fatalf("server log lacks the refusal (%q):\n%s", tt.wantLog, srv.logs)
 			}
 			if got := srv.Status().Agents; len(got) > 0 {
