@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/edgeops/edgeops/pkg/agent"
 	"github.com/edgeops/edgeops/pkg/contract"
 	"github.com/edgeops/edgeops/pkg/inventory"
 	"github.com/edgeops/edgeops/pkg/phases"
@@ -75,6 +76,11 @@ func TestEdgeopsArgvParses(t *testing.T) {
 			"join edge":   phases.JoinArgs(s, s.Hosts[2]),
 			"join worker": phases.JoinArgs(s, s.Hosts[3]),
 		}
+		for i, h := range s.Hosts[1:] {
+			for _, a := range phases.InstallArgs(s, h) {
+				lines["install "+a[3]+" "+string(rune('1'+i))] = a
+			}
+		}
 		for i, a := range phases.FinishInitArgs(s, s.Hosts[0]) {
 			lines["finish "+a[3]+" "+string(rune('0'+i))] = a
 		}
@@ -118,6 +124,9 @@ func TestEdgeopsArgvParses(t *testing.T) {
 						t.Errorf("--%s %q", contract.FlagInstallPkgPath, want[contract.FlagInstallPkgPath])
 					}
 				}
+				if strings.HasPrefix(name, "install") && want[contract.FlagProgressFD] == "" {
+					t.Errorf("install phase without --%s: %v", contract.FlagProgressFD, argv)
+				}
 				switch name {
 				case "join edge":
 					if want[contract.FlagNodeRole] != contract.RoleEdge {
@@ -129,6 +138,21 @@ func TestEdgeopsArgvParses(t *testing.T) {
 					}
 				}
 			})
+		}
+	}
+}
+
+// TestPreinstallPhasesAreJoinPhases: the phases edgeops runs ahead of a join
+// (and has the join skip) are edgeadm join phases that need no cluster:
+// they run before kubeadm.
+func TestPreinstallPhasesAreJoinPhases(t *testing.T) {
+	pre := map[string]bool{}
+	for _, p := range agent.PrePhases() {
+		pre[p.Name] = true
+	}
+	for _, name := range phases.PreinstallPhases() {
+		if !pre[name] {
+			t.Errorf("edgeops installs ahead with phase %q, not one of edgeadm join's phases before kubeadm", name)
 		}
 	}
 }

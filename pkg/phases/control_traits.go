@@ -20,6 +20,15 @@ type helper interface{ helper() }
 // readOnly phases change no host: a single one runs without preflight.
 type readOnly interface{ readOnly() }
 
+// Pipelined phases (pipeline.go): stage, the reset of half-joined hosts,
+// init and the joiners' install run host by host without waiting for one
+// another: the leader's init starts as soon as it is staged.
+func (stagePhase) pipelined()      {}
+func (cleanPhase) pipelined()      {}
+func (initPhase) pipelined()       {}
+func (finishInitPhase) pipelined() {}
+func (installPhase) pipelined()    {}
+
 // stagedUser phases run the staged edgeadm or install the staged package:
 // when stage is left out, the files must already be on the hosts.
 type stagedUser interface{ usesStaged() }
@@ -63,6 +72,7 @@ func (initPhase) needs() []string       { return []string{labelPhase{}.Title()} 
 func (finishInitPhase) needs() []string { return []string{labelPhase{}.Title()} }
 
 func (cleanPhase) usesStaged()      {}
+func (installPhase) usesStaged()    {}
 func (initPhase) usesStaged()       {}
 func (finishInitPhase) usesStaged() {}
 func (joinInfoPhase) usesStaged()   {}
@@ -84,6 +94,9 @@ func (cleanPhase) Description() string {
 	return "edgeadm reset --force on hosts whose join was interrupted"
 }
 func (initPhase) Description() string { return "edgeadm init on the leader of a new cluster" }
+func (installPhase) Description() string {
+	return "install the package on the joining hosts while the leader initialises (edgeadm join phase prepare-node, install-package)"
+}
 func (finishInitPhase) Description() string {
 	return "run init's last phases again on a leader that never finished"
 }

@@ -156,7 +156,46 @@ func joinArgs(s *State, h *Host) []string {
 	a = append(a, "--node-name", h.NodeName())
 	a = append(a, commonArgs(s)...)
 	a = append(a, progressArgs()...)
+	if h.Preinstalled() {
+		// Done by the install phase; check-package still runs: it checks
+		// the package against the cluster's version, which only now is known.
+		a = append(a, "--skip-phases", strings.Join(preinstallPhases(), ","))
+	}
 	return append(a, c.Kubeadm.JoinArgs...)
+}
+
+// preinstallPhases are the edgeadm join phases the install phase runs
+// ahead of the join, in order (agent.PhasePrepareNode, agent.PhaseInstallPackage).
+func preinstallPhases() []string { return []string{"prepare-node", "install-package"} }
+
+// installArgs are the `edgeadm join phase` command lines that install the
+// package on a host before it joins: the flags of joinArgs those phases read.
+func installArgs(s *State, h *Host) [][]string {
+	var common []string
+	if isMaster(h) {
+		common = append(common, "--control-plane")
+	} else {
+		common = append(common, flag(contract.FlagNodeRole), string(h.Role))
+	}
+	common = append(common, packageArgs(s)...)
+	common = append(common, "--node-name", h.NodeName())
+	// Not commonArgs: these phases have no --patches (kubeadm's flag).
+	c := s.Inventory.Cluster
+	if c.ContainerRuntime.RuntimeBinary != "" {
+		common = append(common, flag(contract.FlagRuntimeBinary), c.ContainerRuntime.RuntimeBinary)
+	}
+	if c.ContainerRuntime.RegistryCAFile != "" {
+		common = append(common, flag(contract.FlagRegistryCAFile), registryCAPath)
+	}
+	for _, r := range c.ContainerRuntime.InsecureRegistries {
+		common = append(common, flag(contract.FlagInsecureRegistry), r)
+	}
+	common = append(common, progressArgs()...)
+	var out [][]string
+	for _, phase := range preinstallPhases() {
+		out = append(out, append([]string{EdgeadmPath, "join", "phase", phase}, common...))
+	}
+	return out
 }
 
 func packageArgs(s *State) []string {
@@ -202,6 +241,12 @@ func InitArgs(s *State, h *Host, uploadCerts bool) []string { return initArgs(s,
 
 // JoinArgs: see InitArgs.
 func JoinArgs(s *State, h *Host) []string { return joinArgs(s, h) }
+
+// InstallArgs: see InitArgs.
+func InstallArgs(s *State, h *Host) [][]string { return installArgs(s, h) }
+
+// PreinstallPhases: the edgeadm join phases the install phase runs ahead.
+func PreinstallPhases() []string { return preinstallPhases() }
 
 // FinishInitArgs: see InitArgs.
 func FinishInitArgs(s *State, h *Host) [][]string { return finishInitArgs(s, h) }

@@ -44,6 +44,9 @@ type fakeHost struct {
 	hang     chan struct{} // heartbeats block until this closes (or their context ends)
 	lockHeld string        // another run's lock on the host
 	beats    int
+	// beforeUpload, when set, runs before each upload (without h.mu): a
+	// test's gate on staging.
+	beforeUpload func(path string) error
 }
 
 const (
@@ -160,23 +163,42 @@ func (r fakeRemote) Run(ctx context.Context, cmd string, out io.Writer) ([]byte,
 	return []byte(res), err
 }
 
-// RunSplit plays edgeadm's progress protocol around Run: a command carrying
-// --progress-fd reports an install-package and a kubeadm step (kubeadm
-// failed when the command did).
+// edgeadmJoin starts a join's command line (not a 'join phase' one).
+const edgeadmJoin = EdgeadmPath + " join --"
+
+// RunSplit plays edgeadm's progress protocol around Run: 'init|join phase
+// X' reports step X; a whole init or join reports install-package (skipped
+// when --skip-phases names it) and kubeadm (failed when the command did).
 func (r fakeRemote) RunSplit(ctx context.Context, cmd string, stdout func(string), out io.Writer) error {
 	_, err := r.Run(ctx, cmd, out)
 	if !strings.Contains(cmd, "--progress-fd 3") {
 		return err
 	}
-	wf := strings.Fields(cmd)[1]
-	stdout(string(contract.Step{Workflow: wf, Step: "install-package", State: contract.StepStart}.Line()))
-	stdout(string(contract.Step{Workflow: wf, Step: "install-package", State: contract.StepDone, DurationMS: 1200}.Line()))
-	stdout(string(contract.Step{Workflow: wf, Step: "kubeadm", State: contract.StepStart}.Line()))
-	end := contract.Step{Workflow: wf, Step: "kubeadm", State: contract.StepDone, DurationMS: 3400}
-	if err != nil {
-		end.State = contract.StepFailed
+	f := strings.Fields(cmd)
+	wf := f[1]
+	step := func(name string, state string, ms int64) {
+		stdout(string(contract.Step{Workflow: wf, Step: name, State: state, DurationMS: ms}.Line()))
 	}
-	stdout(string(end.Line()))
+	end := func(name string, ms int64) {
+		if err != nil {
+			step(name, contract.StepFailed, ms)
+		} else {
+			step(name, contract.StepDone, ms)
+		}
+	}
+	if f[2] == "phase" {
+		step(f[3], contract.StepStart, 0)
+		end(f[3], 900)
+		return err
+	}
+	if strings.Contains(cmd, "--skip-phases prepare-node,install-package") {
+		step("install-package", contract.StepSkipped, 0)
+	} else {
+		step("install-package", contract.StepStart, 0)
+		step("install-package", contract.StepDone, 1200)
+	}
+	step("kubeadm", contract.StepStart, 0)
+	end("kubeadm", 3400)
 	return err
 }
 
@@ -255,6 +277,9 @@ func (r fakeRemote) respond(cmd string) (string, error) {
 		}
 		delete(h.files, joininfo.DefaultPath)
 		return "", nil
+	case strings.HasPrefix(cmd, EdgeadmPath+" join phase"):
+		h.files["/etc/edgeadm/installed.json"] = nil
+		return "[" + strings.Fields(cmd)[3] + "] done\n", nil
 	case strings.HasPrefix(cmd, EdgeadmPath+" join"):
 		data, ok := h.files[joininfo.DefaultPath]
 		if !ok {
@@ -315,6 +340,11 @@ func (r fakeRemote) Upload(ctx context.Context, local, path string, mode os.File
 }
 
 func (r fakeRemote) UploadBytes(ctx context.Context, data []byte, path string, mode os.FileMode) error {
+	if r.h.beforeUpload != nil {
+		if err := r.h.beforeUpload(path); err != nil {
+			return err
+		}
+	}
 	r.h.mu.Lock()
 	defer r.h.mu.Unlock()
 	r.h.log = append(r.h.log, "upload "+path)

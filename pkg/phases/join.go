@@ -170,8 +170,10 @@ func (p cleanPhase) Run(ctx context.Context, s *State, h *Host) error {
 		return fmt.Errorf("edgeadm reset: %w", err)
 	}
 	// An interrupted join may have registered the node: kubeadm refuses to
-	// join a name whose Node is still Ready, so the cluster forgets it first.
-	if l := s.Leader(); l != nil && l != h && !l.Failed() && l.Facts.AdminConf && h.NodeName() != "" {
+	// join a name whose Node is still Ready, so the cluster forgets it first
+	// (unless the leader makes a new cluster: in up's pipeline its init may
+	// be under way right now).
+	if l := s.Leader(); l != nil && l != h && !l.Failed() && l.Facts.AdminConf && !l.Action().inits() && h.NodeName() != "" {
 		if _, err := l.Remote.Run(ctx, kubectlCmd("delete", "node", h.NodeName(), "--ignore-not-found", "--wait=false"), nil); err != nil {
 			return fmt.Errorf("delete the half-joined node %s from the cluster: %w", h.NodeName(), err)
 		}

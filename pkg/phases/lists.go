@@ -6,7 +6,7 @@ package phases
 func UpPhases() []Phase {
 	return []Phase{
 		connectPhase{}, lockPhase{}, factsPhase{}, decidePhase{}, preflightPhase{},
-		stagePhase{}, cleanPhase{}, initPhase{}, finishInitPhase{}, joinInfoPhase{},
+		stagePhase{}, cleanPhase{}, initPhase{}, finishInitPhase{}, installPhase{}, joinInfoPhase{},
 		joinPhase{masters: true}, joinPhase{masters: false},
 		labelPhase{}, kubeconfigPhase{}, readyPhase{},
 	}

@@ -28,10 +28,20 @@ func Skip(format string, args ...any) error { return skip{fmt.Sprintf(format, ar
 func Run(ctx context.Context, s *State, list []Phase) (err error) {
 	defer func() { cleanUp(ctx, s, list) }()
 	stopped := false
-	for _, p := range list {
+	for i := 0; i < len(list); i++ {
+		p := list[i]
 		if ctx.Err() != nil {
 			stopped = true
 			break
+		}
+		if isPipelined(p) {
+			end := pipelineEnd(list, i)
+			if !runPipeline(ctx, s, list[i:end]) {
+				stopped = true
+				break
+			}
+			i = end - 1
+			continue
 		}
 		if d, ok := p.(deselected); ok {
 			s.Report.Emit(report.Event{Phase: p.Title(), Event: report.EventSkipped, Message: d.why})
@@ -45,6 +55,30 @@ func Run(ctx context.Context, s *State, list []Phase) (err error) {
 	return result(ctx, s, stopped)
 }
 
+// prepare runs p's Prepare, if it has one: run says whether p's hosts are
+// to run, ok whether the run may go on (a failed Prepare fails every host
+// the phase was for).
+func prepare(ctx context.Context, s *State, p Phase) (run, ok bool) {
+	pr, has := p.(Preparer)
+	if !has {
+		return true, true
+	}
+	err := pr.Prepare(ctx, s)
+	if err == nil {
+		return true, true
+	}
+	var sk skip
+	if errors.As(err, &sk) {
+		s.Report.Emit(report.Event{Phase: p.Title(), Event: report.EventSkipped, Message: sk.reason})
+		return false, true
+	}
+	for _, h := range p.Hosts(s) {
+		h.fail(&HostError{Host: h.Addr(), Phase: p.Title(), Err: err})
+	}
+	s.Report.Emit(report.Event{Phase: p.Title(), Event: report.EventFailed, Error: err.Error()})
+	return false, false
+}
+
 // runPhase reports whether the run may go on.
 func runPhase(ctx context.Context, s *State, p Phase) bool {
 	start := time.Now()
@@ -53,20 +87,8 @@ func runPhase(ctx context.Context, s *State, p Phase) bool {
 		s.timings = append(s.timings, PhaseTiming{Phase: p.Title(), Duration: time.Since(start)})
 		s.mu.Unlock()
 	}()
-	if pr, ok := p.(Preparer); ok {
-		if err := pr.Prepare(ctx, s); err != nil {
-			var sk skip
-			if errors.As(err, &sk) {
-				s.Report.Emit(report.Event{Phase: p.Title(), Event: report.EventSkipped, Message: sk.reason})
-				return true
-			}
-			// A phase-wide failure belongs to every host the phase was for.
-			for _, h := range p.Hosts(s) {
-				h.fail(&HostError{Host: h.Addr(), Phase: p.Title(), Err: err})
-			}
-			s.Report.Emit(report.Event{Phase: p.Title(), Event: report.EventFailed, Error: err.Error()})
-			return false
-		}
+	if run, ok := prepare(ctx, s, p); !run {
+		return ok
 	}
 	hosts := filter(p.Hosts(s), func(h *Host) bool { return !h.Failed() })
 	if len(hosts) == 0 {

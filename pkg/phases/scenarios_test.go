@@ -262,7 +262,7 @@ func TestUpScenarios(t *testing.T) {
 				if lab.hosts[0].has(joininfo.DefaultPath) || len(lab.c.tokens) != 0 {
 					t.Errorf("join information or tokens left: file=%v tokens=%v", lab.hosts[0].has(joininfo.DefaultPath), lab.c.tokens)
 				}
-				if lab.hosts[1].ran(EdgeadmPath + " join") {
+				if lab.hosts[1].ran(edgeadmJoin) {
 					t.Errorf("a host joined a cluster whose init failed")
 				}
 			}},
@@ -302,7 +302,7 @@ func TestUpLeaderLostMidRun(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "10.0.0.1") {
 		t.Fatalf("up = %v, want a failure naming the leader", err)
 	}
-	if lab.hosts[1].has(joininfo.DefaultPath) || lab.hosts[1].ran(EdgeadmPath+" join") {
+	if lab.hosts[1].has(joininfo.DefaultPath) || lab.hosts[1].ran(edgeadmJoin) {
 		t.Errorf("the edge host got join information or joined without a leader")
 	}
 }

@@ -61,6 +61,8 @@ type Host struct {
 	locked   bool
 	action   action // what up decided to do here
 	steps    []report.StepTime
+	// preinstalled: the install phase ran here in this run (the join skips it).
+	preinstalled bool
 }
 
 // Addr is how the host is named in output.

@@ -23,7 +23,7 @@ func TestUpReportsEdgeadmSteps(t *testing.T) {
 	if err := Run(t.Context(), s, UpPhases()); err != nil {
 		t.Fatal(err)
 	}
-	var steps []string
+	steps := map[string][]string{} // per host: with the pipeline, hosts interleave
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n") {
 		var e report.Event
 		if err := json.Unmarshal([]byte(line), &e); err != nil {
@@ -33,23 +33,29 @@ func TestUpReportsEdgeadmSteps(t *testing.T) {
 			t.Errorf("a protocol line leaked as %s: %s", e.Event, line)
 		}
 		if e.Event == report.EventStep {
-			steps = append(steps, fmt.Sprintf("%s %s %s:%s", e.Host, e.Phase, e.Step, e.State))
+			steps[e.Host] = append(steps[e.Host], fmt.Sprintf("%s %s:%s", e.Phase, e.Step, e.State))
 		}
 	}
-	want := []string{
-		"10.0.0.1 init install-package:start", "10.0.0.1 init install-package:done",
-		"10.0.0.1 init kubeadm:start", "10.0.0.1 init kubeadm:done",
-		"10.0.0.2 join nodes install-package:start", "10.0.0.2 join nodes install-package:done",
-		"10.0.0.2 join nodes kubeadm:start", "10.0.0.2 join nodes kubeadm:done",
+	want := map[string][]string{
+		"10.0.0.1": {"init install-package:start", "init install-package:done", "init kubeadm:start", "init kubeadm:done"},
+		// The install phase ran the package's phases ahead; the join skipped them.
+		"10.0.0.2": {"install prepare-node:start", "install prepare-node:done", "install install-package:start", "install install-package:done",
+			"join nodes install-package:skipped", "join nodes kubeadm:start", "join nodes kubeadm:done"},
 	}
-	if strings.Join(steps, "\n") != strings.Join(want, "\n") {
-		t.Errorf("step events:\n%s\nwant:\n%s", strings.Join(steps, "\n"), strings.Join(want, "\n"))
+	for host, w := range want {
+		if strings.Join(steps[host], "\n") != strings.Join(w, "\n") {
+			t.Errorf("%s: step events:\n%s\nwant:\n%s", host, strings.Join(steps[host], "\n"), strings.Join(w, "\n"))
+		}
 	}
 	rows := Rows(s, "failed")
-	for i, phase := range []string{"init", "join nodes"} {
-		got := rows[i].Steps
-		if len(got) != 2 || got[0].Phase != phase || got[0].Step != "install-package" || got[0].DurationMS != 1200 || got[1].Step != "kubeadm" || got[1].DurationMS != 3400 {
-			t.Errorf("%s: step times %+v", rows[i].Host, got)
+	wantTimes := [][]report.StepTime{
+		{{Phase: "init", Step: "install-package", DurationMS: 1200}, {Phase: "init", Step: "kubeadm", DurationMS: 3400}},
+		{{Phase: "install", Step: "prepare-node", DurationMS: 900}, {Phase: "install", Step: "install-package", DurationMS: 900},
+			{Phase: "join nodes", Step: "kubeadm", DurationMS: 3400}},
+	}
+	for i, w := range wantTimes {
+		if fmt.Sprint(rows[i].Steps) != fmt.Sprint(w) {
+			t.Errorf("%s: step times %+v, want %+v", rows[i].Host, rows[i].Steps, w)
 		}
 	}
 }
