@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/edgeops/edgeops/pkg/joininfo"
 	"github.com/edgeops/edgeops/pkg/report"
@@ -95,13 +94,8 @@ func (finishInitPhase) Hosts(s *State) []*Host {
 }
 
 func (p finishInitPhase) Run(ctx context.Context, s *State, h *Host) error {
-	for _, argv := range finishInitArgs(s, h) {
-		w := s.Report.Lines(h.Addr(), p.Title())
-		err := runEdgeadm(ctx, s, h, p.Title(), argv, w)
-		w.Close()
-		if err != nil {
-			return fmt.Errorf("%s: %w", argv[1]+" "+argv[2]+" "+argv[3], err)
-		}
+	if err := runEdgeadmPhases(ctx, s, h, p.Title(), finishInitArgs(s, h)); err != nil {
+		return err
 	}
 	if _, err := h.Remote.Run(ctx, "touch "+DoneMarker, nil); err != nil {
 		return err
@@ -110,10 +104,4 @@ func (p finishInitPhase) Run(ctx context.Context, s *State, h *Host) error {
 	return nil
 }
 
-func (finishInitPhase) DryRun(s *State, h *Host) string {
-	var parts []string
-	for _, argv := range finishInitArgs(s, h) {
-		parts = append(parts, "edgeadm "+command(argv[1:]...))
-	}
-	return strings.Join(parts, "; ")
-}
+func (finishInitPhase) DryRun(s *State, h *Host) string { return describeEdgeadm(finishInitArgs(s, h)) }

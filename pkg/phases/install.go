@@ -1,10 +1,6 @@
 package phases
 
-import (
-	"context"
-	"fmt"
-	"strings"
-)
+import "context"
 
 // installPhase installs the package on the hosts about to join, with
 // edgeadm's own phases (`edgeadm join phase prepare-node`, then
@@ -19,25 +15,14 @@ func (installPhase) Hosts(s *State) []*Host {
 }
 
 func (p installPhase) Run(ctx context.Context, s *State, h *Host) error {
-	for _, argv := range installArgs(s, h) {
-		w := s.Report.Lines(h.Addr(), p.Title())
-		err := runEdgeadm(ctx, s, h, p.Title(), argv, w)
-		w.Close()
-		if err != nil {
-			return fmt.Errorf("edgeadm join phase %s: %w", argv[3], err)
-		}
+	if err := runEdgeadmPhases(ctx, s, h, p.Title(), installArgs(s, h)); err != nil {
+		return err
 	}
 	h.setPreinstalled()
 	return nil
 }
 
-func (installPhase) DryRun(s *State, h *Host) string {
-	var parts []string
-	for _, argv := range installArgs(s, h) {
-		parts = append(parts, "edgeadm "+command(argv[1:]...))
-	}
-	return strings.Join(parts, "; ")
-}
+func (installPhase) DryRun(s *State, h *Host) string { return describeEdgeadm(installArgs(s, h)) }
 
 // setPreinstalled records that this run installed the package on h ahead
 // of its join (so the join may skip those phases).

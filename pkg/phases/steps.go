@@ -2,8 +2,10 @@ package phases
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/edgeops/edgeops/pkg/contract"
@@ -38,6 +40,30 @@ func runEdgeadm(ctx context.Context, s *State, h *Host, phase string, argv []str
 			h.addStep(report.StepTime{Phase: phase, Step: st.Step, DurationMS: st.DurationMS, Failed: st.State == contract.StepFailed})
 		}
 	}, out)
+}
+
+// runEdgeadmPhases runs `edgeadm init|join phase X` command lines in order,
+// stopping at the first failure, which it names ("edgeadm join phase
+// install-package: …").
+func runEdgeadmPhases(ctx context.Context, s *State, h *Host, phase string, argvs [][]string) error {
+	for _, argv := range argvs {
+		w := s.Report.Lines(h.Addr(), phase)
+		err := runEdgeadm(ctx, s, h, phase, argv, w)
+		w.Close()
+		if err != nil {
+			return fmt.Errorf("edgeadm %s: %w", strings.Join(argv[1:4], " "), err)
+		}
+	}
+	return nil
+}
+
+// describeEdgeadm is plan's line for edgeadm command lines run in order.
+func describeEdgeadm(argvs [][]string) string {
+	parts := make([]string, 0, len(argvs))
+	for _, argv := range argvs {
+		parts = append(parts, "edgeadm "+command(argv[1:]...))
+	}
+	return strings.Join(parts, "; ")
 }
 
 // addStep keeps a step's time for the summary.
