@@ -18,6 +18,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -77,6 +78,7 @@ func stepUp(t *testing.T, s *suite) {
 	}
 	t.Logf("up wall time %s; %s", r.wall.Round(100*time.Millisecond), s.upPhaseTimings)
 	checkTerminal(t, r, width, s.hosts[:3])
+	checkCriticalPath(t, s, s.hosts[0], s.hosts[1:3])
 	s.collectSecrets(t)
 	st, err := os.Stat(s.kubeconfig)
 	if err != nil {
@@ -94,6 +96,34 @@ func stepUp(t *testing.T, s *suite) {
 	}
 	if edges != 2 {
 		t.Errorf("want 2 nodes labelled edge, got %d: %v", edges, ns)
+	}
+}
+
+// checkCriticalPath: the joining hosts installed the package while the
+// leader initialised (up's pipeline), not after: each one's install record
+// is older than the leader's done marker, touched when init ended.
+func checkCriticalPath(t *testing.T, s *suite, leader string, joiners []string) {
+	t.Helper()
+	mtime := func(host, path string) int64 {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		out, err := s.ssh(ctx, host, "stat -c %Y "+path)
+		if err != nil {
+			t.Fatalf("%s: stat %s: %v: %s", host, path, err, out)
+		}
+		v, err := strconv.ParseInt(strings.TrimSpace(out), 10, 64)
+		if err != nil {
+			t.Fatalf("%s: stat %s: %q", host, path, out)
+		}
+		return v
+	}
+	initEnd := mtime(leader, "/var/lib/edgeops/done")
+	for _, h := range joiners {
+		installed := mtime(h, "/var/lib/edgeadm/installed.json")
+		t.Logf("MEASURE %s installed the package %d s before the leader's init ended", h, initEnd-installed)
+		if installed > initEnd {
+			t.Errorf("%s installed the package %d s after the leader's init ended: the install did not overlap init", h, installed-initEnd)
+		}
 	}
 }
 
