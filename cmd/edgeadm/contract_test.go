@@ -72,9 +72,9 @@ func TestEdgeopsArgvParses(t *testing.T) {
 		lines := map[string][]string{
 			"init HA":     phases.InitArgs(s, s.Hosts[0], true),
 			"init single": phases.InitArgs(s, s.Hosts[0], false),
-			"join master": phases.JoinArgs(s, s.Hosts[1]),
-			"join edge":   phases.JoinArgs(s, s.Hosts[2]),
-			"join worker": phases.JoinArgs(s, s.Hosts[3]),
+			"join master": phases.JoinArgs(s, s.Hosts[1], true),
+			"join edge":   phases.JoinArgs(s, s.Hosts[2], false),
+			"join worker": phases.JoinArgs(s, s.Hosts[3], true),
 		}
 		for i, h := range s.Hosts[1:] {
 			for _, a := range phases.InstallArgs(s, h) {

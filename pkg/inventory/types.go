@@ -187,11 +187,17 @@ type Host struct {
 	Hostname string `yaml:"hostname" json:"hostname,omitempty"`
 	// APIServerAdvertiseAddress is for masters whose API server must advertise
 	// an address other than InternalAddress/Address.
-	APIServerAdvertiseAddress string            `yaml:"apiserverAdvertiseAddress" json:"apiserverAdvertiseAddress,omitempty"`
-	Labels                    map[string]string `yaml:"labels" json:"labels,omitempty"`
-	Taints                    []Taint           `yaml:"taints" json:"taints,omitempty"`
-	SSH                       *SSH              `yaml:"ssh" json:"ssh,omitempty"`
+	APIServerAdvertiseAddress string `yaml:"apiserverAdvertiseAddress" json:"apiserverAdvertiseAddress,omitempty"`
+	// Site names the place the host stands (a branch, a factory, a
+	// rack): its node gets the label topology.kubernetes.io/zone=<site>.
+	Site   string            `yaml:"site" json:"site,omitempty"`
+	Labels map[string]string `yaml:"labels" json:"labels,omitempty"`
+	Taints []Taint           `yaml:"taints" json:"taints,omitempty"`
+	SSH    *SSH              `yaml:"ssh" json:"ssh,omitempty"`
 }
+
+// ZoneLabel is the well-known label a host's site becomes.
+const ZoneLabel = "topology.kubernetes.io/zone"
 
 // Taint is a Kubernetes node taint.
 type Taint struct {

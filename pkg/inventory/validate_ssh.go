@@ -217,6 +217,14 @@ func (v *validator) host(f string, h *Host, pod, svc netip.Prefix) {
 	if h.User != "" && !userRE.MatchString(h.User) {
 		v.fail(f+".user", h.User, "invalid", "a user name such as root or ubuntu")
 	}
+	if h.Site != "" {
+		switch zone, ok := h.Labels[ZoneLabel]; {
+		case !isLabelValue(h.Site):
+			v.fail(f+".site", h.Site, "invalid site name (it becomes the label "+ZoneLabel+")", "at most 63 letters, digits, '-', '_', '.', starting and ending alphanumeric, such as branch-12")
+		case ok && zone != h.Site:
+			v.fail(f+".labels."+ZoneLabel, zone, "contradicts "+f+".site "+h.Site, "one of them (site sets that label)")
+		}
+	}
 	for k, val := range h.Labels {
 		lf := f + ".labels." + k
 		if !isQualifiedName(k) {

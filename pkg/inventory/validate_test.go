@@ -120,6 +120,8 @@ func TestValidationRules(t *testing.T) {
 		{"no auth for one host", edits("  identityFiles: [id_ed25519]\n", "", "role: master", "role: master\n    ssh: {useAgent: true}", "role: edge", "role: edge\n    ssh: {useAgent: true}"), "hosts[2].ssh", "no SSH authentication method", 15},
 		{"bad label key", edits("role: edge", "role: edge\n    labels: {'bad key': x}"), "hosts[1].labels.bad key", "invalid label key", 14},
 		{"bad label value", edits("role: edge", "role: edge\n    labels: {zone: 'a b'}"), "hosts[1].labels.zone", "invalid label value", 14},
+		{"bad site", edits("role: edge", "role: edge\n    site: 'branch 12'"), "hosts[1].site", "invalid site name", 14},
+		{"site contradicts zone label", edits("role: edge", "role: edge\n    site: b12\n    labels: {topology.kubernetes.io/zone: b13}"), "hosts[1].labels.topology.kubernetes.io/zone", "contradicts hosts[1].site b12", 15},
 		{"bad taint effect", edits("role: edge", "role: edge\n    taints: [{key: edge, effect: Never}]"), "hosts[1].taints[0].effect", "invalid taint effect", 14},
 		{"bad taint key", edits("role: edge", "role: edge\n    taints: [{key: '', effect: NoSchedule}]"), "hosts[1].taints[0].key", "invalid taint key", 14},
 		{"concurrency zero", edits("hosts:", "concurrency: {limit: 0}\nhosts:"), "concurrency.limit", "out of range", 9},

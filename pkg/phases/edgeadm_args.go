@@ -139,8 +139,9 @@ func finishInitArgs(s *State, h *Host) [][]string {
 	return out
 }
 
-// joinArgs is a joining host's `edgeadm join` command line.
-func joinArgs(s *State, h *Host) []string {
+// joinArgs is a joining host's `edgeadm join` command line; preinstalled:
+// the install phase has run the package's phases on it already.
+func joinArgs(s *State, h *Host, preinstalled bool) []string {
 	c := s.Inventory.Cluster
 	a := []string{EdgeadmPath, "join", flag(contract.FlagJoinInfoFile), contract.JoinInfoFile}
 	if isMaster(h) {
@@ -156,7 +157,7 @@ func joinArgs(s *State, h *Host) []string {
 	a = append(a, "--node-name", h.NodeName())
 	a = append(a, commonArgs(s)...)
 	a = append(a, progressArgs()...)
-	if h.Preinstalled() {
+	if preinstalled {
 		// Done by the install phase; check-package still runs: it checks
 		// the package against the cluster's version, which only now is known.
 		a = append(a, "--skip-phases", strings.Join(preinstallPhases(), ","))
@@ -240,7 +241,7 @@ func flagEq(name string) string { return "--" + name + "=" }
 func InitArgs(s *State, h *Host, uploadCerts bool) []string { return initArgs(s, h, uploadCerts) }
 
 // JoinArgs: see InitArgs.
-func JoinArgs(s *State, h *Host) []string { return joinArgs(s, h) }
+func JoinArgs(s *State, h *Host, preinstalled bool) []string { return joinArgs(s, h, preinstalled) }
 
 // InstallArgs: see InitArgs.
 func InstallArgs(s *State, h *Host) [][]string { return installArgs(s, h) }

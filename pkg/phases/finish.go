@@ -30,11 +30,16 @@ func (labelPhase) Hosts(s *State) []*Host {
 // nodeLabels is what the labels phase sets on h's node: the inventory's
 // labels, plus node-role.kubernetes.io/<role> on edge and worker nodes so
 // `kubectl get nodes` shows their role (the kubelet may not set that label
-// itself; kubeadm sets it on control-plane nodes).
+// itself; kubeadm sets it on control-plane nodes), plus the site as
+// topology.kubernetes.io/zone (Services' trafficDistribution: PreferClose
+// keeps traffic in the zone).
 func nodeLabels(h *Host) map[string]string {
-	labels := make(map[string]string, len(h.Labels)+1)
+	labels := make(map[string]string, len(h.Labels)+2)
 	if h.Role != inventory.RoleMaster {
 		labels["node-role.kubernetes.io/"+string(h.Role)] = ""
+	}
+	if h.Site != "" {
+		labels[inventory.ZoneLabel] = h.Site
 	}
 	for k, v := range h.Labels {
 		labels[k] = v

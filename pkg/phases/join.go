@@ -135,7 +135,7 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 		return fmt.Errorf("mark the join as started: %w", err)
 	}
 	w := s.Report.Lines(h.Addr(), p.Title())
-	err := runEdgeadm(ctx, s, h, p.Title(), joinArgs(s, h), w)
+	err := runEdgeadm(ctx, s, h, p.Title(), joinArgs(s, h, h.Preinstalled()), w)
 	w.Close()
 	if err != nil {
 		// Leave no token on a host that did not join (best effort: the host
@@ -152,7 +152,8 @@ func (p joinPhase) Run(ctx context.Context, s *State, h *Host) error {
 }
 
 func (p joinPhase) DryRun(s *State, h *Host) string {
-	return "edgeadm " + command(joinArgs(s, h)[1:]...)
+	// up's plan: the install phase runs before the join.
+	return "edgeadm " + command(joinArgs(s, h, true)[1:]...)
 }
 
 // cleanPhase resets half-joined hosts (`edgeadm reset --force`) before they

@@ -297,9 +297,10 @@ func TestEdgeadmArgs(t *testing.T) {
 			"--runtime-binary /usr/local/sbin/runc-lab", "--registry-ca-file /var/lib/edgeops/registry-ca.pem",
 			"--insecure-registry 10.0.0.5:5000", "--v=2"}, []string{"--v=3", "/home/u/ca.pem"}},
 		{"init single", initArgs(s, s.Hosts[0], false), []string{"init --skip-token-print --install-pkg-path"}, []string{"--upload-certs"}},
-		{"join master", joinArgs(s, s.Hosts[1]), []string{"join --join-info-file /etc/edgeadm/join-info.json --control-plane --apiserver-advertise-address 192.168.0.2", "--node-name m2", "--v=3"}, []string{"--node-role", "--v=2"}},
-		{"join edge", joinArgs(s, s.Hosts[2]), []string{"--node-role edge", "--node-name e1", "--runtime-binary /usr/local/sbin/runc-lab",
-			"--registry-ca-file /var/lib/edgeops/registry-ca.pem", "--insecure-registry 10.0.0.5:5000"}, []string{"--control-plane"}},
+		{"join master", joinArgs(s, s.Hosts[1], false), []string{"join --join-info-file /etc/edgeadm/join-info.json --control-plane --apiserver-advertise-address 192.168.0.2", "--node-name m2", "--v=3"}, []string{"--node-role", "--v=2", "--skip-phases"}},
+		{"join edge", joinArgs(s, s.Hosts[2], true), []string{"--node-role edge", "--node-name e1", "--runtime-binary /usr/local/sbin/runc-lab",
+			"--registry-ca-file /var/lib/edgeops/registry-ca.pem", "--insecure-registry 10.0.0.5:5000",
+			"--skip-phases prepare-node,install-package --v=3"}, []string{"--control-plane"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -423,16 +424,20 @@ func TestNodeLabels(t *testing.T) {
 		role   inventory.Role
 		labels map[string]string
 		want   map[string]string
+		site   string
 	}{
-		{inventory.RoleMaster, nil, map[string]string{}},
-		{inventory.RoleMaster, map[string]string{"zone": "a"}, map[string]string{"zone": "a"}},
-		{inventory.RoleEdge, nil, map[string]string{"node-role.kubernetes.io/edge": ""}},
-		{inventory.RoleWorker, map[string]string{"zone": "b"}, map[string]string{"node-role.kubernetes.io/worker": "", "zone": "b"}},
+		{inventory.RoleMaster, nil, map[string]string{}, ""},
+		{inventory.RoleMaster, map[string]string{"zone": "a"}, map[string]string{"zone": "a"}, ""},
+		{inventory.RoleEdge, nil, map[string]string{"node-role.kubernetes.io/edge": ""}, ""},
+		{inventory.RoleWorker, map[string]string{"zone": "b"}, map[string]string{"node-role.kubernetes.io/worker": "", "zone": "b"}, ""},
 		// The inventory's own value wins over the default role label.
-		{inventory.RoleEdge, map[string]string{"node-role.kubernetes.io/edge": "gpu"}, map[string]string{"node-role.kubernetes.io/edge": "gpu"}},
+		{inventory.RoleEdge, map[string]string{"node-role.kubernetes.io/edge": "gpu"}, map[string]string{"node-role.kubernetes.io/edge": "gpu"}, ""},
+		// The site is the zone.
+		{inventory.RoleEdge, nil, map[string]string{"node-role.kubernetes.io/edge": "", inventory.ZoneLabel: "branch-12"}, "branch-12"},
+		{inventory.RoleMaster, map[string]string{"rack": "r1"}, map[string]string{"rack": "r1", inventory.ZoneLabel: "dc-1"}, "dc-1"},
 	}
 	for _, tt := range tests {
-		h := &Host{Host: &inventory.Host{Address: "h", Role: tt.role, Labels: tt.labels}}
+		h := &Host{Host: &inventory.Host{Address: "h", Role: tt.role, Labels: tt.labels, Site: tt.site}}
 		if got := nodeLabels(h); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("role %s labels %v: got %v, want %v", tt.role, tt.labels, got, tt.want)
 		}

@@ -37,7 +37,7 @@ func TestPackageSourceInPlanAndArgs(t *testing.T) {
 			if got := (stagePhase{}).DryRun(s, s.Hosts[1]); got != tt.wantPlan {
 				t.Errorf("plan: got %q, want %q", got, tt.wantPlan)
 			}
-			for _, args := range [][]string{initArgs(s, s.Hosts[0], false), joinArgs(s, s.Hosts[1])} {
+			for _, args := range [][]string{initArgs(s, s.Hosts[0], false), joinArgs(s, s.Hosts[1], false)} {
 				if !strings.Contains(strings.Join(args, " "), strings.Join(tt.wantArgs, " ")) {
 					t.Errorf("%v does not carry %v", args, tt.wantArgs)
 				}

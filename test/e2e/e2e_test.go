@@ -92,6 +92,9 @@ func stepUp(t *testing.T, s *suite) {
 	for _, n := range ns {
 		if n.Labels["edgeops.io/node-role"] == "edge" {
 			edges++
+			if z := n.Labels["topology.kubernetes.io/zone"]; z != e2eSite {
+				t.Errorf("edge node %s: zone label %q, want the inventory's site %q", n.Name, z, e2eSite)
+			}
 		}
 	}
 	if edges != 2 {

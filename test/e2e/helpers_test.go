@@ -85,7 +85,9 @@ func newSuite(t *testing.T) *suite {
 		first4 = regexp.MustCompile(`(?m)^  - address: `+regexp.QuoteMeta(h)+`\n    role: \w+\n`).ReplaceAllString(first4, "")
 	}
 	writeFile(t, s.inv4, first4)
-	writeFile(t, s.inv3, regexp.MustCompile(`(?m)^  - address: `+regexp.QuoteMeta(s.hosts[3])+`\n    role: \w+\n`).ReplaceAllString(first4, ""))
+	first3 := regexp.MustCompile(`(?m)^  - address: `+regexp.QuoteMeta(s.hosts[3])+`\n    role: \w+\n`).ReplaceAllString(first4, "")
+	// The first up's edges stand in one site: their nodes get its zone label.
+	writeFile(t, s.inv3, strings.ReplaceAll(first3, "    role: edge\n", "    role: edge\n    site: "+e2eSite+"\n"))
 	s.kubeconfig = filepath.Join(s.labDir, "e2e.kubeconfig")
 	kc, err := bundle.ReadFile(context.Background(), pkg, "bin/kubectl")
 	if err != nil {
@@ -97,6 +99,9 @@ func newSuite(t *testing.T) *suite {
 	}
 	return s
 }
+
+// e2eSite is the site of e2e-3.yaml's edge hosts.
+const e2eSite = "lab-edge"
 
 func envOr(k, def string) string {
 	if v := os.Getenv(k); v != "" {
