@@ -180,17 +180,7 @@ func installArgs(s *State, h *Host) [][]string {
 	}
 	common = append(common, packageArgs(s)...)
 	common = append(common, "--node-name", h.NodeName())
-	// Not commonArgs: these phases have no --patches (kubeadm's flag).
-	c := s.Inventory.Cluster
-	if c.ContainerRuntime.RuntimeBinary != "" {
-		common = append(common, flag(contract.FlagRuntimeBinary), c.ContainerRuntime.RuntimeBinary)
-	}
-	if c.ContainerRuntime.RegistryCAFile != "" {
-		common = append(common, flag(contract.FlagRegistryCAFile), registryCAPath)
-	}
-	for _, r := range c.ContainerRuntime.InsecureRegistries {
-		common = append(common, flag(contract.FlagInsecureRegistry), r)
-	}
+	common = append(common, runtimeArgs(s)...)
 	common = append(common, progressArgs()...)
 	var out [][]string
 	for _, phase := range preinstallPhases() {
@@ -211,14 +201,22 @@ func packageArgs(s *State) []string {
 	return a
 }
 
+// commonArgs are init's and join's runtime flags plus kubeadm's --patches.
 func commonArgs(s *State) []string {
+	a := runtimeArgs(s)
+	if s.Inventory.Cluster.Kubeadm.PatchesDir != "" {
+		a = append(a, "--patches", patchesDir)
+	}
+	return a
+}
+
+// runtimeArgs are the container runtime's flags, which edgeadm's own
+// phases read too (they have no --patches: that is kubeadm's).
+func runtimeArgs(s *State) []string {
 	c := s.Inventory.Cluster
 	var a []string
 	if c.ContainerRuntime.RuntimeBinary != "" {
 		a = append(a, flag(contract.FlagRuntimeBinary), c.ContainerRuntime.RuntimeBinary)
-	}
-	if c.Kubeadm.PatchesDir != "" {
-		a = append(a, "--patches", patchesDir)
 	}
 	if c.ContainerRuntime.RegistryCAFile != "" {
 		a = append(a, flag(contract.FlagRegistryCAFile), registryCAPath)
